@@ -1,0 +1,129 @@
+#pragma once
+// The balancer table: the contract between the controller (which renders it) and the proxy (which
+// serves it). Plain values only, no behaviour: decoding lives in table_yaml.h, checks in
+// validate.h. Names follow Apache httpd's mod_proxy / mod_proxy_balancer parameters so that a
+// `<Proxy balancer://...>` block translates key by key (see docs/table-format.md).
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kb::proxy::config {
+
+using Duration = std::chrono::milliseconds;
+
+enum class LbMethod { kByRequests, kByTraffic, kByBusyness, kHeartbeat };
+enum class PathType { kExact, kPrefix };
+enum class HcMethod { kNone, kTcp, kOptions, kHead, kGet, kOptions11, kHead11, kGet11 };
+
+// Apache's member status flags (the `status=` parameter, e.g. "+H" or "D-E"). The initial value
+// from the table; the live value is runtime state (core/member_state.h) that edits and errors change.
+struct StatusFlags {
+  bool disabled = false;       // D
+  bool stopped = false;        // S
+  bool ignore_errors = false;  // I
+  bool hot_standby = false;    // H
+  bool hot_spare = false;      // R
+  bool in_error = false;       // E
+  bool drain = false;          // N
+  bool hc_failed = false;      // C
+  friend bool operator==(const StatusFlags&, const StatusFlags&) = default;
+};
+
+// mod_proxy_hcheck parameters. `hcexpr` is replaced by a documented subset: expected status
+// range and an optional body substring.
+struct HealthCheck {
+  HcMethod method = HcMethod::kNone;  // hcmethod
+  std::string uri;                    // hcuri, appended to the member URL ("/healthz")
+  Duration interval{30000};           // hcinterval (minimum 100 ms)
+  int passes = 1;                     // hcpasses
+  int fails = 1;                      // hcfails
+  int expect_status_min = 200;        // hcexpect.status "200-399" (Apache: 2xx/3xx pass)
+  int expect_status_max = 399;
+  std::string expect_body;            // hcexpect.body: substring the body must contain; empty = any
+  friend bool operator==(const HealthCheck&, const HealthCheck&) = default;
+};
+
+// The Kubernetes-friendly heartbeat lbmethod: the proxy polls `path` on each member, which answers
+// `ready=N busy=M` (see docs/heartbeat.md).
+struct Heartbeat {
+  std::string path = "/heartbeat";
+  Duration interval{1000};
+  Duration max_age{10000};  // Apache ignores heartbeats older than 10 s
+  friend bool operator==(const Heartbeat&, const Heartbeat&) = default;
+};
+
+// Proxy-inserted route cookie (Apache's documented ROUTEID recipe): Set-Cookie NAME=.<route>
+// when BALANCER_ROUTE_CHANGED. Enabled when name is non-empty.
+struct RouteCookie {
+  std::string name;  // e.g. "ROUTEID"
+  std::string path = "/";
+  bool http_only = true;
+  bool secure = false;
+  std::string same_site;          // "", "Lax", "Strict", "None"
+  std::optional<int64_t> max_age; // seconds; unset = session cookie
+  friend bool operator==(const RouteCookie&, const RouteCookie&) = default;
+};
+
+struct Member {
+  std::string url;       // "http://10.0.0.7:8080" (scheme http only; optional base path)
+  std::string name;      // identity for runtime state, manager and status; defaults to url
+  std::string route;     // route=, up to 63 chars
+  std::string redirect;  // redirect= (route to use when this member is unusable)
+  double loadfactor = 1;  // 1..100
+  int lbset = 0;          // 0..99
+  StatusFlags status;     // initial flags
+  Duration retry{60000};  // retry= seconds before a member in error is tried again
+  std::optional<Duration> timeout;             // response timeout; default balancer's / proxy's
+  std::optional<Duration> connection_timeout;  // default = timeout
+  HealthCheck health_check;                    // defaults from the balancer's
+  friend bool operator==(const Member&, const Member&) = default;
+};
+
+// Sticky session settings: stickysession=COOKIE|urlparam, stickysessionsep, scolonpathdelim.
+struct StickySession {
+  std::string cookie;             // first name of stickysession
+  std::string url_param;          // second name; Apache uses the cookie name when none is given
+  std::optional<char> separator = '.';  // stickysessionsep; nullopt = Off (the whole value is the route)
+  bool scolon_path_delim = false;
+  RouteCookie route_cookie;
+  bool enabled() const { return !cookie.empty() || !url_param.empty(); }
+  friend bool operator==(const StickySession&, const StickySession&) = default;
+};
+
+struct Balancer {
+  std::string name;  // balancer://NAME
+  LbMethod lbmethod = LbMethod::kByRequests;
+  StickySession sticky;
+  bool nofailover = false;
+  std::optional<int> maxattempts;  // default: members - 1 (1 with a single member)
+  Duration timeout{0};             // timeout=: wait this long for a usable member
+  std::vector<int> failonstatus;
+  bool failontimeout = false;
+  bool forcerecovery = true;
+  bool preserve_host = false;      // ProxyPreserveHost
+  Duration member_timeout{60000};  // default member response timeout (ProxyTimeout)
+  Duration connection_timeout{5000};  // default member connect timeout
+  HealthCheck health_check;        // defaults for every member
+  Heartbeat heartbeat;             // used with lbmethod heartbeat
+  std::vector<Member> members;
+  friend bool operator==(const Balancer&, const Balancer&) = default;
+};
+
+struct Route {
+  std::string host;  // "" = any host; "app.example.com" exact; "*.example.com" one label wildcard
+  std::string path = "/";
+  PathType path_type = PathType::kPrefix;
+  std::string balancer;  // name of a Balancer in the table
+  friend bool operator==(const Route&, const Route&) = default;
+};
+
+struct Table {
+  std::vector<Balancer> balancers;
+  std::vector<Route> routes;
+  std::string default_backend;  // balancer name for requests no route matches; "" = 404
+  friend bool operator==(const Table&, const Table&) = default;
+};
+
+}  // namespace kb::proxy::config
