@@ -1,0 +1,125 @@
+// Table -> YAML. Only values that differ from the defaults are written, in a fixed key order, so
+// the same table always yields the same bytes and parse_table(emit_table(t)) == t.
+#include <yaml-cpp/yaml.h>
+
+#include <sstream>
+
+#include "proxy/config/table_yaml.h"
+
+namespace kb::proxy::config {
+namespace {
+
+std::string duration_text(Duration d) {
+  const auto ms = d.count();
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+std::string number_text(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+void emit_health_check(YAML::Emitter& out, const HealthCheck& hc, const HealthCheck& base) {
+  if (hc.method != base.method) out << YAML::Key << "hcmethod" << YAML::Value << to_string(hc.method);
+  if (hc.uri != base.uri) out << YAML::Key << "hcuri" << YAML::Value << hc.uri;
+  if (hc.interval != base.interval) out << YAML::Key << "hcinterval" << YAML::Value << duration_text(hc.interval);
+  if (hc.passes != base.passes) out << YAML::Key << "hcpasses" << YAML::Value << hc.passes;
+  if (hc.fails != base.fails) out << YAML::Key << "hcfails" << YAML::Value << hc.fails;
+  const bool status_differs = hc.expect_status_min != base.expect_status_min || hc.expect_status_max != base.expect_status_max;
+  if (status_differs || hc.expect_body != base.expect_body) {
+    out << YAML::Key << "hcexpect" << YAML::Value << YAML::BeginMap;
+    if (status_differs)
+      out << YAML::Key << "status" << YAML::Value << YAML::DoubleQuoted
+          << (std::to_string(hc.expect_status_min) + "-" + std::to_string(hc.expect_status_max));
+    if (hc.expect_body != base.expect_body) out << YAML::Key << "body" << YAML::Value << YAML::DoubleQuoted << hc.expect_body;
+    out << YAML::EndMap;
+  }
+}
+
+void emit_member(YAML::Emitter& out, const Member& m, const Balancer& b) {
+  const Member d;
+  out << YAML::BeginMap << YAML::Key << "url" << YAML::Value << m.url;
+  if (m.name != m.url) out << YAML::Key << "name" << YAML::Value << m.name;
+  if (!m.route.empty()) out << YAML::Key << "route" << YAML::Value << YAML::DoubleQuoted << m.route;
+  if (!m.redirect.empty()) out << YAML::Key << "redirect" << YAML::Value << YAML::DoubleQuoted << m.redirect;
+  if (m.loadfactor != d.loadfactor) out << YAML::Key << "loadfactor" << YAML::Value << number_text(m.loadfactor);
+  if (m.lbset != d.lbset) out << YAML::Key << "lbset" << YAML::Value << m.lbset;
+  if (m.status != d.status) out << YAML::Key << "status" << YAML::Value << YAML::DoubleQuoted << format_status_flags(m.status);
+  if (m.retry != d.retry) out << YAML::Key << "retry" << YAML::Value << duration_text(m.retry);
+  if (m.timeout) out << YAML::Key << "timeout" << YAML::Value << duration_text(*m.timeout);
+  if (m.connection_timeout) out << YAML::Key << "connectiontimeout" << YAML::Value << duration_text(*m.connection_timeout);
+  emit_health_check(out, m.health_check, b.health_check);
+  out << YAML::EndMap;
+}
+
+void emit_balancer(YAML::Emitter& out, const Balancer& b) {
+  const Balancer d;
+  out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << b.name;
+  if (b.lbmethod != d.lbmethod) out << YAML::Key << "lbmethod" << YAML::Value << to_string(b.lbmethod);
+  if (b.sticky.enabled()) {
+    std::string s = b.sticky.cookie;
+    if (b.sticky.url_param != b.sticky.cookie) s += "|" + b.sticky.url_param;
+    out << YAML::Key << "stickysession" << YAML::Value << YAML::DoubleQuoted << s;
+  }
+  if (b.sticky.separator != d.sticky.separator)
+    out << YAML::Key << "stickysessionsep" << YAML::Value << YAML::DoubleQuoted
+        << (b.sticky.separator ? std::string(1, *b.sticky.separator) : std::string("Off"));
+  if (b.sticky.scolon_path_delim) out << YAML::Key << "scolonpathdelim" << YAML::Value << true;
+  if (b.nofailover) out << YAML::Key << "nofailover" << YAML::Value << true;
+  if (b.maxattempts) out << YAML::Key << "maxattempts" << YAML::Value << *b.maxattempts;
+  if (b.timeout != d.timeout) out << YAML::Key << "timeout" << YAML::Value << duration_text(b.timeout);
+  if (!b.failonstatus.empty()) out << YAML::Key << "failonstatus" << YAML::Value << YAML::Flow << b.failonstatus;
+  if (b.failontimeout) out << YAML::Key << "failontimeout" << YAML::Value << true;
+  if (b.forcerecovery != d.forcerecovery) out << YAML::Key << "forcerecovery" << YAML::Value << b.forcerecovery;
+  if (b.member_timeout != d.member_timeout) out << YAML::Key << "proxytimeout" << YAML::Value << duration_text(b.member_timeout);
+  if (b.connection_timeout != d.connection_timeout)
+    out << YAML::Key << "connectiontimeout" << YAML::Value << duration_text(b.connection_timeout);
+  if (b.preserve_host) out << YAML::Key << "preservehost" << YAML::Value << true;
+  const RouteCookie& rc = b.sticky.route_cookie;
+  if (!rc.name.empty()) {
+    const RouteCookie drc;
+    out << YAML::Key << "routecookie" << YAML::Value << YAML::BeginMap << YAML::Key << "name" << YAML::Value << rc.name;
+    if (rc.path != drc.path) out << YAML::Key << "path" << YAML::Value << rc.path;
+    if (rc.http_only != drc.http_only) out << YAML::Key << "httponly" << YAML::Value << rc.http_only;
+    if (rc.secure != drc.secure) out << YAML::Key << "secure" << YAML::Value << rc.secure;
+    if (!rc.same_site.empty()) out << YAML::Key << "samesite" << YAML::Value << rc.same_site;
+    if (rc.max_age) out << YAML::Key << "maxage" << YAML::Value << *rc.max_age;
+    out << YAML::EndMap;
+  }
+  if (b.heartbeat != d.heartbeat) {
+    out << YAML::Key << "heartbeat" << YAML::Value << YAML::BeginMap << YAML::Key << "path" << YAML::Value
+        << b.heartbeat.path << YAML::Key << "interval" << YAML::Value << duration_text(b.heartbeat.interval)
+        << YAML::Key << "maxage" << YAML::Value << duration_text(b.heartbeat.max_age) << YAML::EndMap;
+  }
+  emit_health_check(out, b.health_check, d.health_check);
+  out << YAML::Key << "members" << YAML::Value << YAML::BeginSeq;
+  for (const Member& m : b.members) emit_member(out, m, b);
+  out << YAML::EndSeq << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string emit_table(const Table& table) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "balancers" << YAML::Value << YAML::BeginSeq;
+  for (const Balancer& b : table.balancers) emit_balancer(out, b);
+  out << YAML::EndSeq;
+  out << YAML::Key << "routes" << YAML::Value << YAML::BeginSeq;
+  for (const Route& r : table.routes) {
+    out << YAML::BeginMap;
+    if (!r.host.empty()) out << YAML::Key << "host" << YAML::Value << YAML::DoubleQuoted << r.host;
+    out << YAML::Key << "path" << YAML::Value << YAML::DoubleQuoted << r.path;
+    out << YAML::Key << "pathtype" << YAML::Value << (r.path_type == PathType::kExact ? "Exact" : "Prefix");
+    out << YAML::Key << "balancer" << YAML::Value << YAML::DoubleQuoted << r.balancer << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  if (!table.default_backend.empty())
+    out << YAML::Key << "defaultbackend" << YAML::Value << YAML::DoubleQuoted << table.default_backend;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace kb::proxy::config

@@ -1,0 +1,403 @@
+// YAML -> Table. One Reader walks the document keeping the field path, so every error names
+// source:line:column and the field; parsing continues after an error to report them all at once.
+#include "proxy/config/table_yaml.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <tuple>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "proxy/config/validate.h"
+
+namespace kb::proxy::config {
+namespace {
+
+class Reader {
+ public:
+  Reader(std::string source, std::vector<ConfigError>& errors)
+      : source_(std::move(source)), errors_(errors) {}
+
+  void error(const YAML::Node& node, const std::string& field, const std::string& message) {
+    ConfigError e{source_, 0, 0, field, message};
+    if (node.IsDefined() && node.Mark().line >= 0) {
+      e.line = node.Mark().line + 1;
+      e.column = node.Mark().column + 1;
+    }
+    errors_.push_back(std::move(e));
+  }
+
+  // Rejects keys the format does not define: a typo must not silently become a default.
+  void check_keys(const YAML::Node& map, const std::string& path, std::initializer_list<const char*> known) {
+    if (!map.IsMap()) return;
+    for (const auto& kv : map) {
+      const auto key = kv.first.as<std::string>("");
+      bool found = false;
+      for (const char* k : known) found = found || key == k;
+      if (!found) error(kv.first, join(path, key), "unknown key");
+    }
+  }
+
+  static std::string join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+  bool scalar(const YAML::Node& n, const std::string& field, std::string& out) {
+    if (!n.IsScalar()) {
+      error(n, field, "must be a scalar");
+      return false;
+    }
+    out = n.Scalar();
+    return true;
+  }
+
+  void string(const YAML::Node& map, const char* key, const std::string& path, std::string& out) {
+    const auto n = map[key];
+    if (n.IsDefined() && !n.IsNull()) scalar(n, join(path, key), out);
+  }
+
+  void boolean(const YAML::Node& map, const char* key, const std::string& path, bool& out) {
+    const auto n = map[key];
+    if (!n.IsDefined() || n.IsNull()) return;
+    std::string s;
+    if (!scalar(n, join(path, key), s)) return;
+    // Apache spells booleans On/Off; YAML users write true/false.
+    if (s == "true" || s == "On" || s == "on" || s == "yes") out = true;
+    else if (s == "false" || s == "Off" || s == "off" || s == "no") out = false;
+    else error(n, join(path, key), "must be true/false (or On/Off), got '" + s + "'");
+  }
+
+  template <typename Int>
+  bool integer(const YAML::Node& map, const char* key, const std::string& path, Int& out, long long min,
+               long long max) {
+    const auto n = map[key];
+    if (!n.IsDefined() || n.IsNull()) return false;
+    std::string s;
+    if (!scalar(n, join(path, key), s)) return false;
+    long long v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) {
+      error(n, join(path, key), "must be an integer, got '" + s + "'");
+      return false;
+    }
+    if (v < min || v > max) {
+      error(n, join(path, key), "must be between " + std::to_string(min) + " and " + std::to_string(max));
+      return false;
+    }
+    out = static_cast<Int>(v);
+    return true;
+  }
+
+  bool duration(const YAML::Node& map, const char* key, const std::string& path, Duration& out) {
+    const auto n = map[key];
+    if (!n.IsDefined() || n.IsNull()) return false;
+    std::string s, err;
+    if (!scalar(n, join(path, key), s)) return false;
+    if (!parse_duration(s, out, err)) {
+      error(n, join(path, key), err);
+      return false;
+    }
+    return true;
+  }
+
+  const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+  std::vector<ConfigError>& errors_;
+};
+
+constexpr std::initializer_list<const char*> kHcKeys = {"hcmethod", "hcuri", "hcinterval", "hcpasses",
+                                                        "hcfails", "hcexpect"};
+
+void read_health_check(Reader& r, const YAML::Node& map, const std::string& path, HealthCheck& hc) {
+  if (const auto n = map["hcmethod"]; n.IsDefined() && !n.IsNull()) {
+    std::string s;
+    if (r.scalar(n, Reader::join(path, "hcmethod"), s) && !parse_hcmethod(s, hc.method))
+      r.error(n, Reader::join(path, "hcmethod"),
+              "must be one of None, TCP, OPTIONS, HEAD, GET, OPTIONS11, HEAD11, GET11; got '" + s + "'");
+  }
+  r.string(map, "hcuri", path, hc.uri);
+  if (!hc.uri.empty() && hc.uri.front() != '/') r.error(map["hcuri"], Reader::join(path, "hcuri"), "must start with '/'");
+  Duration interval{};
+  if (r.duration(map, "hcinterval", path, interval)) {
+    if (interval < Duration(100)) r.error(map["hcinterval"], Reader::join(path, "hcinterval"), "must be at least 100ms");
+    else hc.interval = interval;
+  }
+  r.integer(map, "hcpasses", path, hc.passes, 1, 1000);
+  r.integer(map, "hcfails", path, hc.fails, 1, 1000);
+  if (const auto e = map["hcexpect"]; e.IsDefined() && !e.IsNull()) {
+    const auto epath = Reader::join(path, "hcexpect");
+    if (!e.IsMap()) {
+      r.error(e, epath, "must be a map with 'status' and/or 'body'");
+      return;
+    }
+    r.check_keys(e, epath, {"status", "body"});
+    if (const auto st = e["status"]; st.IsDefined()) {
+      std::string s;
+      if (r.scalar(st, Reader::join(epath, "status"), s)) {
+        int lo = 0, hi = 0;
+        const auto dash = s.find('-');
+        const std::string a = s.substr(0, dash), b = dash == std::string::npos ? a : s.substr(dash + 1);
+        const bool ok = std::from_chars(a.data(), a.data() + a.size(), lo).ec == std::errc() &&
+                        std::from_chars(b.data(), b.data() + b.size(), hi).ec == std::errc() && lo >= 100 &&
+                        hi <= 599 && lo <= hi;
+        if (ok) {
+          hc.expect_status_min = lo;
+          hc.expect_status_max = hi;
+        } else {
+          r.error(st, Reader::join(epath, "status"), "must be a status or range like \"200\" or \"200-399\"");
+        }
+      }
+    }
+    r.string(e, "body", epath, hc.expect_body);
+  }
+}
+
+void read_member(Reader& r, const YAML::Node& m, const std::string& path, const Balancer& b, Member& member) {
+  if (!m.IsMap()) {
+    r.error(m, path, "must be a map with at least 'url'");
+    return;
+  }
+  r.check_keys(m, path, {"url", "name", "route", "redirect", "loadfactor", "lbset", "status", "retry",
+                         "timeout", "connectiontimeout", "hcmethod", "hcuri", "hcinterval", "hcpasses",
+                         "hcfails", "hcexpect"});
+  r.string(m, "url", path, member.url);
+  if (member.url.empty()) r.error(m, Reader::join(path, "url"), "is required");
+  r.string(m, "name", path, member.name);
+  if (member.name.empty()) member.name = member.url;
+  r.string(m, "route", path, member.route);
+  r.string(m, "redirect", path, member.redirect);
+  if (const auto n = m["loadfactor"]; n.IsDefined() && !n.IsNull()) {
+    std::string s;
+    if (r.scalar(n, Reader::join(path, "loadfactor"), s)) {
+      double v = 0;
+      const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec != std::errc() || p != s.data() + s.size() || !(v >= 1 && v <= 100))
+        r.error(n, Reader::join(path, "loadfactor"), "must be a number between 1 and 100, got '" + s + "'");
+      else member.loadfactor = v;
+    }
+  }
+  r.integer(m, "lbset", path, member.lbset, 0, 99);
+  if (const auto n = m["status"]; n.IsDefined() && !n.IsNull()) {
+    std::string s, err;
+    if (r.scalar(n, Reader::join(path, "status"), s) && !parse_status_flags(s, member.status, err))
+      r.error(n, Reader::join(path, "status"), err);
+  }
+  r.duration(m, "retry", path, member.retry);
+  Duration d{};
+  if (r.duration(m, "timeout", path, d)) member.timeout = d;
+  if (r.duration(m, "connectiontimeout", path, d)) member.connection_timeout = d;
+  member.health_check = b.health_check;  // ProxySet-style defaults, overridden per member below
+  read_health_check(r, m, path, member.health_check);
+}
+
+void read_route_cookie(Reader& r, const YAML::Node& n, const std::string& path, RouteCookie& rc) {
+  if (n.IsScalar()) {  // shorthand: routecookie: ROUTEID
+    rc.name = n.Scalar();
+    return;
+  }
+  if (!n.IsMap()) {
+    r.error(n, path, "must be a cookie name or a map {name, path, httponly, secure, samesite, maxage}");
+    return;
+  }
+  r.check_keys(n, path, {"name", "path", "httponly", "secure", "samesite", "maxage"});
+  r.string(n, "name", path, rc.name);
+  if (rc.name.empty()) r.error(n, Reader::join(path, "name"), "is required");
+  r.string(n, "path", path, rc.path);
+  r.boolean(n, "httponly", path, rc.http_only);
+  r.boolean(n, "secure", path, rc.secure);
+  r.string(n, "samesite", path, rc.same_site);
+  if (!rc.same_site.empty() && rc.same_site != "Lax" && rc.same_site != "Strict" && rc.same_site != "None")
+    r.error(n["samesite"], Reader::join(path, "samesite"), "must be Lax, Strict or None");
+  int64_t max_age = 0;
+  if (r.integer(n, "maxage", path, max_age, 0, 400LL * 24 * 3600)) rc.max_age = max_age;
+}
+
+void read_balancer(Reader& r, const YAML::Node& n, const std::string& path, Balancer& b) {
+  if (!n.IsMap()) {
+    r.error(n, path, "must be a map with 'name' and 'members'");
+    return;
+  }
+  r.check_keys(n, path, {"name", "lbmethod", "stickysession", "stickysessionsep", "scolonpathdelim", "nofailover",
+                         "maxattempts", "timeout", "failonstatus", "failontimeout", "forcerecovery",
+                         "proxytimeout", "connectiontimeout", "preservehost", "routecookie", "heartbeat",
+                         "members", "hcmethod", "hcuri", "hcinterval", "hcpasses", "hcfails", "hcexpect"});
+  r.string(n, "name", path, b.name);
+  if (b.name.empty()) r.error(n, Reader::join(path, "name"), "is required");
+  if (const auto m = n["lbmethod"]; m.IsDefined() && !m.IsNull()) {
+    std::string s;
+    if (r.scalar(m, Reader::join(path, "lbmethod"), s) && !parse_lbmethod(s, b.lbmethod))
+      r.error(m, Reader::join(path, "lbmethod"),
+              "must be one of byrequests, bytraffic, bybusyness, heartbeat; got '" + s + "'");
+  }
+  if (const auto s = n["stickysession"]; s.IsDefined() && !s.IsNull()) {
+    std::string text, err;
+    if (r.scalar(s, Reader::join(path, "stickysession"), text) && !parse_sticky_session(text, b.sticky, err))
+      r.error(s, Reader::join(path, "stickysession"), err);
+  }
+  if (const auto s = n["stickysessionsep"]; s.IsDefined() && !s.IsNull()) {
+    std::string text;
+    if (r.scalar(s, Reader::join(path, "stickysessionsep"), text)) {
+      if (text == "Off" || text == "off") b.sticky.separator.reset();
+      else if (text.size() == 1) b.sticky.separator = text[0];
+      else r.error(s, Reader::join(path, "stickysessionsep"), "must be a single character or Off");
+    }
+  }
+  r.boolean(n, "scolonpathdelim", path, b.sticky.scolon_path_delim);
+  r.boolean(n, "nofailover", path, b.nofailover);
+  int attempts = 0;
+  if (r.integer(n, "maxattempts", path, attempts, 0, 100)) b.maxattempts = attempts;
+  Duration timeout{};
+  if (r.duration(n, "timeout", path, timeout)) {
+    if (timeout > Duration(7200 * 1000)) r.error(n["timeout"], Reader::join(path, "timeout"), "must be at most 7200s");
+    else b.timeout = timeout;
+  }
+  if (const auto f = n["failonstatus"]; f.IsDefined() && !f.IsNull()) {
+    // Apache: a comma- or space-separated list; YAML users may write a sequence.
+    std::vector<std::pair<YAML::Node, std::string>> items;
+    if (f.IsSequence()) {
+      for (const auto& i : f) items.emplace_back(i, i.IsScalar() ? i.Scalar() : "");
+    } else if (f.IsScalar()) {
+      std::string s = f.Scalar();
+      for (char& c : s) c = (c == ',') ? ' ' : c;
+      std::istringstream in(s);
+      for (std::string tok; in >> tok;) items.emplace_back(f, tok);
+    }
+    for (const auto& [node, tok] : items) {
+      int code = 0;
+      const auto [p, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), code);
+      if (ec != std::errc() || p != tok.data() + tok.size() || code < 100 || code > 599)
+        r.error(node, Reader::join(path, "failonstatus"), "must list HTTP status codes (100-599), got '" + tok + "'");
+      else b.failonstatus.push_back(code);
+    }
+  }
+  r.boolean(n, "failontimeout", path, b.failontimeout);
+  r.boolean(n, "forcerecovery", path, b.forcerecovery);
+  r.duration(n, "proxytimeout", path, b.member_timeout);
+  r.duration(n, "connectiontimeout", path, b.connection_timeout);
+  r.boolean(n, "preservehost", path, b.preserve_host);
+  if (const auto rc = n["routecookie"]; rc.IsDefined() && !rc.IsNull())
+    read_route_cookie(r, rc, Reader::join(path, "routecookie"), b.sticky.route_cookie);
+  if (const auto hb = n["heartbeat"]; hb.IsDefined() && !hb.IsNull()) {
+    const auto hpath = Reader::join(path, "heartbeat");
+    if (!hb.IsMap()) {
+      r.error(hb, hpath, "must be a map {path, interval, maxage}");
+    } else {
+      r.check_keys(hb, hpath, {"path", "interval", "maxage"});
+      r.string(hb, "path", hpath, b.heartbeat.path);
+      if (b.heartbeat.path.empty() || b.heartbeat.path.front() != '/')
+        r.error(hb["path"], Reader::join(hpath, "path"), "must start with '/'");
+      r.duration(hb, "interval", hpath, b.heartbeat.interval);
+      r.duration(hb, "maxage", hpath, b.heartbeat.max_age);
+    }
+  }
+  read_health_check(r, n, path, b.health_check);
+  if (const auto ms = n["members"]; ms.IsDefined() && !ms.IsNull()) {
+    if (!ms.IsSequence()) {
+      r.error(ms, Reader::join(path, "members"), "must be a list");
+    } else {
+      for (std::size_t i = 0; i < ms.size(); ++i) {
+        Member member;
+        read_member(r, ms[i], Reader::join(path, "members") + "[" + std::to_string(i) + "]", b, member);
+        b.members.push_back(std::move(member));
+      }
+    }
+  }
+}
+
+void read_route(Reader& r, const YAML::Node& n, const std::string& path, Route& route) {
+  if (!n.IsMap()) {
+    r.error(n, path, "must be a map {host, path, pathtype, balancer}");
+    return;
+  }
+  r.check_keys(n, path, {"host", "path", "pathtype", "balancer"});
+  r.string(n, "host", path, route.host);
+  r.string(n, "path", path, route.path);
+  if (const auto t = n["pathtype"]; t.IsDefined() && !t.IsNull()) {
+    std::string s;
+    if (r.scalar(t, Reader::join(path, "pathtype"), s)) {
+      // Ingress' ImplementationSpecific is ours to define: it behaves as Prefix.
+      if (s == "Prefix" || s == "ImplementationSpecific") route.path_type = PathType::kPrefix;
+      else if (s == "Exact") route.path_type = PathType::kExact;
+      else r.error(t, Reader::join(path, "pathtype"), "must be Exact, Prefix or ImplementationSpecific; got '" + s + "'");
+    }
+  }
+  r.string(n, "balancer", path, route.balancer);
+  if (route.balancer.empty()) r.error(n, Reader::join(path, "balancer"), "is required");
+}
+
+}  // namespace
+
+std::string ConfigError::to_string() const {
+  std::string s = source;
+  if (line > 0) s += ":" + std::to_string(line) + ":" + std::to_string(column);
+  s += ": ";
+  if (!field.empty()) s += field + ": ";
+  return s + message;
+}
+
+TableResult parse_table(std::string_view yaml_text, std::string_view source) {
+  TableResult result;
+  Reader r(std::string(source), result.errors);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    result.errors.push_back({std::string(source), e.mark.line + 1, e.mark.column + 1, "", e.msg});
+    return result;
+  }
+  if (root.IsNull()) return result;  // an empty file is an empty table: every request gets 404
+  if (!root.IsMap()) {
+    r.error(root, "", "the table must be a map with 'balancers' and 'routes'");
+    return result;
+  }
+  try {
+    r.check_keys(root, "", {"balancers", "routes", "defaultbackend"});
+    if (const auto bs = root["balancers"]; bs.IsDefined() && !bs.IsNull()) {
+      if (!bs.IsSequence()) r.error(bs, "balancers", "must be a list");
+      else
+        for (std::size_t i = 0; i < bs.size(); ++i) {
+          Balancer b;
+          read_balancer(r, bs[i], "balancers[" + std::to_string(i) + "]", b);
+          result.table.balancers.push_back(std::move(b));
+        }
+    }
+    if (const auto rs = root["routes"]; rs.IsDefined() && !rs.IsNull()) {
+      if (!rs.IsSequence()) r.error(rs, "routes", "must be a list");
+      else
+        for (std::size_t i = 0; i < rs.size(); ++i) {
+          Route route;
+          read_route(r, rs[i], "routes[" + std::to_string(i) + "]", route);
+          result.table.routes.push_back(std::move(route));
+        }
+    }
+    r.string(root, "defaultbackend", "", result.table.default_backend);
+  } catch (const YAML::Exception& e) {  // yaml-cpp throws on some malformed shapes: report, never crash
+    result.errors.push_back({std::string(source), e.mark.line + 1, e.mark.column + 1, "", e.msg});
+  }
+  if (result.errors.empty()) validate_table(result.table, root, r.source(), result.errors);
+  // In file order, as a person reads them.
+  std::stable_sort(result.errors.begin(), result.errors.end(), [](const ConfigError& a, const ConfigError& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+  return result;
+}
+
+TableResult load_table_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    TableResult result;
+    result.errors.push_back({path, 0, 0, "", "cannot open the file"});
+    return result;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_table(text.str(), path);
+}
+
+}  // namespace kb::proxy::config

@@ -1,0 +1,45 @@
+#pragma once
+// YAML codec of the balancer table (format: docs/table-format.md). Parsing validates as it goes and
+// reports every problem with the source name, line, column and field path, e.g.
+//   examples/table.yaml:12:7: balancers[0].members[1].loadfactor: must be between 1 and 100
+// Emitting is deterministic (same table, same bytes) so the controller can skip no-op publishes.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxy/config/table.h"
+
+namespace kb::proxy::config {
+
+struct ConfigError {
+  std::string source;  // file name or "<string>"
+  int line = 0;        // 1-based; 0 when unknown
+  int column = 0;      // 1-based; 0 when unknown
+  std::string field;   // "balancers[0].members[1].loadfactor"
+  std::string message;
+  std::string to_string() const;
+};
+
+struct TableResult {
+  Table table;                      // meaningful only when ok()
+  std::vector<ConfigError> errors;  // empty when the table is valid
+  bool ok() const { return errors.empty(); }
+};
+
+TableResult parse_table(std::string_view yaml_text, std::string_view source = "<string>");
+TableResult load_table_file(const std::string& path);  // an unreadable file is an error too
+
+std::string emit_table(const Table& table);
+
+// Parsers shared with other inputs (annotations, the balancer-manager): they return false and set
+// `error` on bad input.
+bool parse_duration(std::string_view text, Duration& out, std::string& error);  // "60", "500ms", "5s", "2m"
+bool parse_status_flags(std::string_view text, StatusFlags& flags, std::string& error);  // "+H", "D-E"
+std::string format_status_flags(const StatusFlags& flags);  // "+D+H" style; "" for none
+bool parse_lbmethod(std::string_view text, LbMethod& out);
+const char* to_string(LbMethod method);
+bool parse_hcmethod(std::string_view text, HcMethod& out);
+const char* to_string(HcMethod method);
+bool parse_sticky_session(std::string_view text, StickySession& sticky, std::string& error);  // "JSESSIONID|jsessionid"
+
+}  // namespace kb::proxy::config
