@@ -4,7 +4,9 @@
 // Everything is atomic: worker threads, the health checker and the admin listener touch it at once.
 // Read-modify-write sequences that must be consistent across members (byrequests' lbstatus
 // accounting) are serialised by the owning balancer, not here.
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 #include "proxy/config/table.h"
@@ -59,6 +61,27 @@ struct MemberState {
   std::atomic<int32_t> hb_ready{-1};  // -1 = no heartbeat yet
   std::atomic<int32_t> hb_busy{0};
   std::atomic<int64_t> hb_seen_ns{0};
+
+  // Responses by status class (index 0 = 1xx .. 4 = 5xx) and upstream latency (time to the
+  // response head), exported by /metrics. Per-member atomics: no label lookup on the request path.
+  static constexpr std::array<double, 11> kLatencyBoundsSeconds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                                   0.1,   0.25,   0.5,   1,    2.5};
+  std::array<std::atomic<uint64_t>, 5> responses_by_class{};
+  std::array<std::atomic<uint64_t>, kLatencyBoundsSeconds.size() + 1> latency_buckets{};  // last = +Inf
+  std::atomic<uint64_t> latency_sum_us{0};
+  // Health-check results, counted by the checker.
+  std::atomic<uint64_t> hc_checks_passed{0};
+  std::atomic<uint64_t> hc_checks_failed{0};
+
+  void record_response(int status, std::chrono::microseconds latency) {
+    const int cls = status / 100 - 1;
+    if (cls >= 0 && cls < 5) responses_by_class[cls].fetch_add(1, std::memory_order_relaxed);
+    const double seconds = static_cast<double>(latency.count()) / 1e6;
+    std::size_t bucket = 0;
+    while (bucket < kLatencyBoundsSeconds.size() && seconds > kLatencyBoundsSeconds[bucket]) ++bucket;
+    latency_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+    latency_sum_us.fetch_add(static_cast<uint64_t>(latency.count()), std::memory_order_relaxed);
+  }
 
   bool has(uint32_t flag) const { return (flags.load(std::memory_order_relaxed) & flag) != 0; }
   void set(uint32_t flag) { flags.fetch_or(flag, std::memory_order_relaxed); }
