@@ -1,0 +1,108 @@
+{{/*
+Names and labels shared by every template.
+*/}}
+
+{{/* The chart name, or nameOverride. */}}
+{{- define "kube-balancer.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The resource name prefix: fullnameOverride, else <release>-<name>, or the release name alone when it
+already contains the chart name. Truncated to 63 characters (the DNS label limit).
+*/}}
+{{- define "kube-balancer.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* chart-version, for the helm.sh/chart label. */}}
+{{- define "kube-balancer.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The standard app.kubernetes.io labels of every object. */}}
+{{- define "kube-balancer.labels" -}}
+helm.sh/chart: {{ include "kube-balancer.chart" . }}
+{{ include "kube-balancer.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: kube-balancer
+{{- end }}
+
+{{/* The labels that select the pods (immutable in a Deployment: never add to them). */}}
+{{- define "kube-balancer.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kube-balancer.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: ingress-controller
+{{- end }}
+
+{{/* The ServiceAccount the pods run as. */}}
+{{- define "kube-balancer.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "kube-balancer.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* repository:tag, the tag defaulting to the chart's appVersion. */}}
+{{- define "kube-balancer.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* Where the controller writes the table and the proxy reads it (the shared emptyDir). */}}
+{{- define "kube-balancer.tableDir" -}}
+/var/run/kube-balancer
+{{- end }}
+
+{{/*
+The namespaced permissions of the controller: read what it renders, write the statuses it owns,
+record Events. Exactly the calls the controller makes (tests/integration/packaging checks this
+against the controller's source), in a ClusterRole or in one Role per watched namespace.
+*/}}
+{{- define "kube-balancer.namespacedRules" -}}
+- apiGroups: [""]
+  resources: ["services"]
+  verbs: ["list", "watch"]
+- apiGroups: ["discovery.k8s.io"]
+  resources: ["endpointslices"]
+  verbs: ["list", "watch"]
+- apiGroups: ["networking.k8s.io"]
+  resources: ["ingresses"]
+  verbs: ["list", "watch"]
+- apiGroups: ["networking.k8s.io"]
+  resources: ["ingresses/status"]
+  verbs: ["update", "patch"]
+- apiGroups: ["kubebalancer.io"]
+  resources: ["balancerclusters"]
+  verbs: ["list", "watch"]
+- apiGroups: ["kubebalancer.io"]
+  resources: ["balancerclusters/status"]
+  verbs: ["update", "patch"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end }}
+
+{{/* Cluster-scoped permissions: IngressClasses tell the controller which Ingresses are its own. */}}
+{{- define "kube-balancer.clusterRules" -}}
+- apiGroups: ["networking.k8s.io"]
+  resources: ["ingressclasses"]
+  verbs: ["list", "watch"]
+{{- end }}
+
+{{/* Leader election: one Lease in the release namespace. */}}
+{{- define "kube-balancer.leaseRules" -}}
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["get", "create", "update"]
+{{- end }}
