@@ -1,0 +1,211 @@
+// Orchestrates the processors over one snapshot: BalancerClusters first (they claim Service
+// ports), then Ingresses (routes; each backend resolved to a balancer name), then the Service
+// balancers the routes need, then the table is sorted. See reconcile.h.
+#include "controller/reconcile/reconcile.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "controller/reconcile/balancers.h"
+#include "controller/reconcile/indexes.h"
+#include "controller/reconcile/ingress_class.h"
+#include "controller/reconcile/ingress_routes.h"
+
+namespace kb::controller::reconcile {
+namespace {
+
+namespace cfg = proxy::config;
+
+constexpr const char* kReasonInvalidSpec = "InvalidSpec";
+constexpr const char* kReasonRouteConflict = "RouteConflict";
+
+template <typename T>
+std::vector<const T*> in_scope_sorted(const std::vector<T>& objects, const Options& options) {
+  std::vector<const T*> out;
+  for (const T& o : objects)
+    if (options.watch_all_namespaces || o.metadata.namespace_name == options.watch_namespace) out.push_back(&o);
+  std::sort(out.begin(), out.end(), [](const T* a, const T* b) {
+    return std::tie(a->metadata.namespace_name, a->metadata.name, a->metadata.uid) <
+           std::tie(b->metadata.namespace_name, b->metadata.name, b->metadata.uid);
+  });
+  return out;
+}
+
+ObjectRef ref_of(const kube::ObjectMeta& meta, const char* api_version, const char* kind) {
+  return {api_version, kind, meta.namespace_name, meta.name, meta.uid};
+}
+
+void report(std::vector<Event>& events, const ObjectRef& object, const char* reason, const FieldErrors& errors) {
+  for (const FieldError& e : errors) events.push_back({object, "Warning", reason, e.to_string()});
+}
+
+struct NeededService {
+  const kube::Service* service = nullptr;
+  const kube::ServicePort* port = nullptr;
+};
+
+class Builder {
+ public:
+  Builder(const Snapshot& snapshot, const Options& options) : snapshot_(snapshot), options_(options) {}
+
+  Output build() {
+    index();
+    clusters();
+    ingresses();
+    services();
+    finish();
+    return std::move(out_);
+  }
+
+ private:
+  void index() {
+    for (const kube::Service* s : in_scope_sorted(snapshot_.services, options_)) indexes_.services.emplace(s->metadata.key(), s);
+    for (const kube::EndpointSlice* s : in_scope_sorted(snapshot_.endpoint_slices, options_)) {
+      const std::string service = s->service_name();
+      if (!service.empty()) indexes_.slices[s->metadata.namespace_name + "/" + service].push_back(s);
+    }
+    for (const kube::BalancerCluster* c : in_scope_sorted(snapshot_.balancer_clusters, options_))
+      indexes_.clusters.emplace(c->metadata.key(), c);
+  }
+
+  void clusters() {
+    for (const auto& [key, cluster] : indexes_.clusters) {
+      ClusterResult r = render_cluster(*cluster, indexes_);
+      report(out_.events, ref_of(cluster->metadata, "kubebalancer.io/v1alpha1", kube::kBalancerClusterKind),
+             kReasonInvalidSpec, r.errors);
+      if (!r.service_errors.empty()) {
+        const std::string svc_name = cluster->spec.service->name;
+        if (const kube::Service* svc = indexes_.service(cluster->metadata.namespace_name, svc_name))
+          report(out_.events, ref_of(svc->metadata, "v1", "Service"), kReasonInvalidSpec, r.service_errors);
+      }
+      if (r.balancer) {
+        if (!r.service_key.empty()) claims_.try_emplace(r.service_key, r.balancer->name);  // first by name wins
+        balancers_.emplace(r.balancer->name, std::move(*r.balancer));
+      }
+      out_.balancer_cluster_statuses.push_back(std::move(r.status));
+    }
+  }
+
+  std::string resolve(const std::string& ns, const kube::IngressBackend& backend, const std::string& field,
+                      FieldErrors& errors) {
+    if (backend.service.has_value() == backend.resource.has_value()) {
+      errors.push_back({field, "must set exactly one of service and resource; skipped"});
+      return "";
+    }
+    if (backend.resource) {
+      const kube::TypedLocalObjectReference& res = *backend.resource;
+      if (res.api_group != kube::kBalancerClusterApiGroup || res.kind != kube::kBalancerClusterKind || res.name.empty()) {
+        errors.push_back({field + ".resource", "only kubebalancer.io BalancerCluster resources are supported; got " +
+                                                   (res.api_group.empty() ? "core" : res.api_group) + " " + res.kind +
+                                                   "; skipped"});
+        return "";
+      }
+      const std::string name = cluster_balancer_name(ns, res.name);
+      // A missing or unrendered cluster still gets a (memberless) balancer: requests get 503, not
+      // another route's backend, until it exists.
+      if (!balancers_.contains(name)) empty_.insert(name);
+      return name;
+    }
+    const kube::IngressServiceBackend& sb = *backend.service;
+    if (sb.name.empty()) {
+      errors.push_back({field + ".service.name", "must name a Service; skipped"});
+      return "";
+    }
+    const kube::Service* svc = indexes_.service(ns, sb.name);
+    const ResolvedPort port = resolve_service_port(svc, sb.port.number, sb.port.name);
+    if (!port.error.empty()) errors.push_back({field + ".service.port", port.error});
+    const std::string key = ns + "/" + sb.name + ":" + port.key;
+    if (auto it = claims_.find(key); it != claims_.end()) return it->second;
+    const std::string name = service_balancer_name(ns, sb.name, port.key);
+    needed_.try_emplace(name, NeededService{svc, port.port});
+    return name;
+  }
+
+  void ingresses() {
+    const IngressClassFilter filter(snapshot_.ingress_classes, options_);
+    std::map<std::tuple<std::string, std::string, cfg::PathType>, std::string> owners;  // route -> ingress
+    std::string default_owner;
+    for (const kube::Ingress* ing : in_scope_sorted(snapshot_.ingresses, options_)) {
+      if (!filter.is_ours(*ing)) continue;
+      const std::string& ns = ing->metadata.namespace_name;
+      IngressRoutes r = ingress_routes(*ing, [&](const kube::IngressBackend& b, const std::string& f, FieldErrors& e) {
+        return resolve(ns, b, f, e);
+      });
+      const ObjectRef ref = ref_of(ing->metadata, "networking.k8s.io/v1", "Ingress");
+      report(out_.events, ref, kReasonInvalidSpec, r.errors);
+      FieldErrors conflicts;
+      for (size_t i = 0; i < r.routes.size(); ++i) {
+        cfg::Route& route = r.routes[i];
+        auto [it, inserted] = owners.try_emplace({route.host, route.path, route.path_type}, ing->metadata.key());
+        if (!inserted) {
+          if (it->second != ing->metadata.key())
+            conflicts.push_back({r.route_fields[i], "host '" + route.host + "' path '" + route.path +
+                                                        "' is already routed by Ingress " + it->second + "; ignored"});
+          continue;
+        }
+        out_.table.routes.push_back(std::move(route));
+      }
+      if (!r.default_backend.empty()) {
+        if (out_.table.default_backend.empty()) {
+          out_.table.default_backend = r.default_backend;
+          default_owner = ing->metadata.key();
+        } else if (out_.table.default_backend != r.default_backend) {
+          conflicts.push_back({"spec.defaultBackend", "the default backend is already set by Ingress " + default_owner +
+                                                          "; ignored"});
+        }
+      }
+      report(out_.events, ref, kReasonRouteConflict, conflicts);
+      out_.ingress_statuses.push_back({ns, ing->metadata.name, kube::IngressStatus{options_.status_addresses}});
+    }
+  }
+
+  void services() {
+    for (const auto& [name, need] : needed_) {
+      FieldErrors errors;
+      balancers_.emplace(name, render_service_balancer(name, need.service, need.port, indexes_, errors));
+      if (need.service != nullptr && reported_services_.insert(need.service).second)
+        report(out_.events, ref_of(need.service->metadata, "v1", "Service"), kReasonInvalidSpec, errors);
+    }
+    for (const std::string& name : empty_) {
+      cfg::Balancer b;
+      b.name = name;
+      balancers_.try_emplace(name, std::move(b));
+    }
+  }
+
+  void finish() {
+    for (auto& [name, b] : balancers_) out_.table.balancers.push_back(std::move(b));
+    std::sort(out_.table.routes.begin(), out_.table.routes.end(), [](const cfg::Route& a, const cfg::Route& b) {
+      return std::tie(a.host, a.path, a.path_type, a.balancer) < std::tie(b.host, b.path, b.path_type, b.balancer);
+    });
+    auto key = [](const Event& e) {
+      return std::tie(e.object.namespace_name, e.object.name, e.object.kind, e.object.uid, e.reason, e.message, e.type);
+    };
+    std::sort(out_.events.begin(), out_.events.end(), [&](const Event& a, const Event& b) { return key(a) < key(b); });
+    out_.events.erase(std::unique(out_.events.begin(), out_.events.end()), out_.events.end());
+  }
+
+  const Snapshot& snapshot_;
+  const Options& options_;
+  Indexes indexes_;
+  Output out_;
+  std::map<std::string, cfg::Balancer> balancers_;  // by name: the table's order
+  std::map<std::string, std::string> claims_;       // "ns/service:port" -> BalancerCluster balancer
+  std::map<std::string, NeededService> needed_;     // Service balancers the routes use
+  std::set<std::string> empty_;                     // balancers for missing BalancerClusters
+  std::set<const kube::Service*> reported_services_;
+};
+
+}  // namespace
+
+std::string service_balancer_name(const std::string& ns, const std::string& service, const std::string& port) {
+  return ns + "/" + service + ":" + port;
+}
+
+std::string cluster_balancer_name(const std::string& ns, const std::string& name) { return ns + "/" + name; }
+
+Output reconcile(const Snapshot& snapshot, const Options& options) { return Builder(snapshot, options).build(); }
+
+}  // namespace kb::controller::reconcile
