@@ -1,0 +1,45 @@
+#pragma once
+// Command line of kube-balancer-proxy. Hand-written: a dozen flags do not need a library, and
+// the errors can say exactly what is wrong.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proxy/app/log.h"
+
+namespace kb::proxy::app {
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+
+struct Options {
+  std::string table;                              // --table FILE (required)
+  HostPort listen{"127.0.0.1", 8080};             // --listen ADDR:PORT
+  HostPort admin{"127.0.0.1", 9901};              // --admin ADDR:PORT
+  int workers = 0;                                // --workers N; 0 = hardware threads
+  std::string access_log = "-";                   // --access-log FILE|-|off
+  std::string error_log = "-";                    // --error-log FILE|-
+  LogLevel log_level = LogLevel::kInfo;           // --log-level debug|info|warn|error
+  std::string port_file;                          // --port-file FILE
+  std::chrono::milliseconds shutdown_grace{10000};  // --shutdown-grace DURATION
+  std::chrono::milliseconds reload_debounce{100};   // --reload-debounce DURATION
+  uint64_t max_body_bytes = 0;                    // --max-body-bytes N (0 = unlimited)
+  bool help = false;
+  bool version = false;
+};
+
+struct ParseResult {
+  Options options;
+  std::string error;  // non-empty: print it with usage() and exit 2
+  bool ok() const { return error.empty(); }
+};
+
+ParseResult parse_options(const std::vector<std::string>& args);  // args without argv[0]
+std::string usage();
+bool parse_host_port(const std::string& text, HostPort& out);  // "127.0.0.1:8080", "[::1]:0"
+
+}  // namespace kb::proxy::app

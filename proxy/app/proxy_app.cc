@@ -1,0 +1,160 @@
+#include "proxy/app/proxy_app.h"
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "proxy/config/table_yaml.h"
+
+namespace kb::proxy::app {
+
+namespace asio = boost::asio;
+
+ProxyApp::ProxyApp(Options options)
+    : options_(std::move(options)), control_(1), signals_(control_, SIGTERM, SIGINT, SIGHUP) {
+  log_.open(options_.error_log);
+  log_.set_level(options_.log_level);
+  access_log_ = std::make_unique<AccessLog>(options_.access_log);
+}
+
+ProxyApp::~ProxyApp() = default;
+
+std::shared_ptr<const core::Snapshot> ProxyApp::current(admin::TableInfo* info) const {
+  std::lock_guard lock(current_mutex_);
+  if (info != nullptr) *info = info_;
+  return current_;
+}
+
+// Runs on the control thread (startup and every reload). Throws on a table that cannot be built
+// (the watcher then keeps the old table).
+void ProxyApp::publish(const config::Table& table) {
+  auto snapshot = core::build_snapshot(table, registry_, generation_ + 1);
+  ++generation_;
+  if (server_ && started_) server_->publish(snapshot);
+  if (health_) health_->update(snapshot);
+  std::lock_guard lock(current_mutex_);
+  current_ = std::move(snapshot);
+  info_.generation = generation_;
+  info_.source = options_.table;
+  info_.loaded_at = std::chrono::system_clock::now();
+}
+
+void ProxyApp::register_admin_handlers() {
+  using admin::AdminRequest;
+  using admin::AdminResponse;
+  admin_->handle("/healthz", [](const AdminRequest&) { return AdminResponse::text(200, "ok\n"); });
+  admin_->handle("/readyz", [this](const AdminRequest&) {
+    return ready_ ? AdminResponse::text(200, "ready\n") : AdminResponse::text(503, "not ready\n");
+  });
+  admin_->handle("/api/balancers", [this](const AdminRequest&) {
+    admin::TableInfo info;
+    auto snap = current(&info);
+    if (!snap) return AdminResponse::error(503, "no table loaded");
+    return AdminResponse::json(200, admin::balancers_json(snap->balancers, info, core::Clock::now()));
+  });
+  admin_->handle_prefix("/api/balancers/", [this](const AdminRequest& req) {
+    admin::TableInfo info;
+    auto snap = current(&info);
+    if (!snap) return AdminResponse::error(503, "no table loaded");
+    std::string name = req.path.substr(std::string_view("/api/balancers/").size());
+    std::string body = admin::balancer_json(snap->balancers, name, info, core::Clock::now());
+    if (body.empty()) return AdminResponse::error(404, "no balancer named '" + name + "'");
+    return AdminResponse::json(200, std::move(body));
+  });
+}
+
+void ProxyApp::write_port_file() {
+  if (options_.port_file.empty()) return;
+  // Temp + rename: a test polling the file never reads half of it.
+  std::string tmp = options_.port_file + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  if (f == nullptr) throw std::runtime_error("cannot write port file " + tmp);
+  std::fprintf(f, "proxy=%u admin=%u\n", server_->port(), admin_->port());
+  std::fclose(f);
+  if (std::rename(tmp.c_str(), options_.port_file.c_str()) != 0) {
+    throw std::runtime_error("cannot rename port file to " + options_.port_file);
+  }
+}
+
+void ProxyApp::await_signal() {
+  signals_.async_wait([this](boost::system::error_code ec, int signo) {
+    if (ec) return;
+    on_signal(signo);
+  });
+}
+
+void ProxyApp::on_signal(int signo) {
+  if (signo == SIGHUP) {
+    watcher_->reload("SIGHUP");
+    await_signal();
+    return;
+  }
+  log_.info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") +
+            ", shutting down (grace " + std::to_string(options_.shutdown_grace.count()) + " ms)");
+  ready_ = false;  // /readyz fails first, so a load balancer stops sending new connections
+  watcher_->stop();
+  control_.stop();
+}
+
+int ProxyApp::run() {
+  net::ServerOptions so;
+  so.listen_address = options_.listen.host;
+  so.listen_port = options_.listen.port;
+  so.workers = options_.workers > 0 ? options_.workers
+                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  so.max_body_bytes = options_.max_body_bytes;
+  AccessLog* access = access_log_.get();
+  net::AccessLogSink sink;
+  if (access->enabled()) sink = [access](const net::RequestRecord& r) { access->record(r); };
+  server_ = std::make_unique<net::ProxyServer>(so, std::move(sink));
+  admin_ = std::make_unique<admin::AdminServer>(admin::AdminOptions{options_.admin.host, options_.admin.port});
+  register_admin_handlers();
+
+  TableWatcher::Options wo;
+  wo.debounce = options_.reload_debounce;
+  watcher_ = std::make_unique<TableWatcher>(control_, options_.table, log_,
+                                            [this](const config::Table& t) { publish(t); }, wo);
+  if (!watcher_->reload("startup")) {
+    log_.error("no valid table at startup, exiting: " + options_.table);
+    return 1;
+  }
+
+  try {
+    server_->bind();
+    admin_->bind();
+  } catch (const std::exception& e) {
+    log_.error(std::string("cannot listen: ") + e.what());
+    return 1;
+  }
+
+  std::vector<asio::io_context*> contexts;
+  for (std::size_t i = 0; i < server_->worker_count(); ++i) contexts.push_back(&server_->worker_context(i));
+  health_ = std::make_unique<health::HealthChecker>(contexts, [this](const health::HealthEvent& e) {
+    log_.warn("health: balancer " + e.balancer + " member " + e.member + " " + e.from + " -> " + e.to +
+              ": " + e.reason);
+  });
+
+  server_->publish(current(nullptr));
+  server_->start();
+  started_ = true;
+  health_->update(current(nullptr));
+  admin_->start();
+  watcher_->start();
+  write_port_file();
+  ready_ = true;
+  log_.info("listening on " + options_.listen.host + ":" + std::to_string(server_->port()) + " (admin " +
+            options_.admin.host + ":" + std::to_string(admin_->port()) + ", " +
+            std::to_string(so.workers) + " workers)");
+
+  await_signal();
+  control_.run();  // until SIGTERM/SIGINT
+
+  health_->stop();
+  server_->shutdown(options_.shutdown_grace);
+  admin_->stop();
+  access_log_->flush();
+  log_.info("stopped");
+  return 0;
+}
+
+}  // namespace kb::proxy::app

@@ -1,0 +1,53 @@
+#include "proxy/app/options.h"
+
+#include <gtest/gtest.h>
+
+namespace kb::proxy::app {
+namespace {
+
+TEST(Options, DefaultsNeedOnlyTheTable) {
+  auto r = parse_options({"--table", "t.yaml"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.options.table, "t.yaml");
+  EXPECT_EQ(r.options.listen.host, "127.0.0.1");
+  EXPECT_EQ(r.options.listen.port, 8080);
+  EXPECT_EQ(r.options.admin.port, 9901);
+  EXPECT_EQ(r.options.access_log, "-");
+  EXPECT_EQ(r.options.shutdown_grace, std::chrono::seconds(10));
+}
+
+TEST(Options, EveryFlagBothSpellings) {
+  auto r = parse_options({"--table=t.yaml", "--listen", "0.0.0.0:0", "--admin=[::1]:9000", "--workers", "3",
+                          "--access-log", "off", "--error-log", "/tmp/e.log", "--log-level", "debug",
+                          "--port-file", "/tmp/p", "--shutdown-grace", "500ms", "--reload-debounce=2s",
+                          "--max-body-bytes", "1024"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  const Options& o = r.options;
+  EXPECT_EQ(o.listen.host, "0.0.0.0");
+  EXPECT_EQ(o.listen.port, 0);
+  EXPECT_EQ(o.admin.host, "::1");
+  EXPECT_EQ(o.admin.port, 9000);
+  EXPECT_EQ(o.workers, 3);
+  EXPECT_EQ(o.access_log, "off");
+  EXPECT_EQ(o.error_log, "/tmp/e.log");
+  EXPECT_EQ(o.log_level, LogLevel::kDebug);
+  EXPECT_EQ(o.port_file, "/tmp/p");
+  EXPECT_EQ(o.shutdown_grace, std::chrono::milliseconds(500));
+  EXPECT_EQ(o.reload_debounce, std::chrono::seconds(2));
+  EXPECT_EQ(o.max_body_bytes, 1024u);
+}
+
+TEST(Options, ClearErrors) {
+  EXPECT_EQ(parse_options({}).error, "--table FILE is required");
+  EXPECT_EQ(parse_options({"--table"}).error, "--table needs a value");
+  EXPECT_EQ(parse_options({"--table", "t", "--bogus"}).error, "unknown option '--bogus'");
+  EXPECT_EQ(parse_options({"--table", "t", "--listen", "8080"}).error, "--listen wants ADDR:PORT, got '8080'");
+  EXPECT_EQ(parse_options({"--table", "t", "--listen", "a:70000"}).error, "--listen wants ADDR:PORT, got 'a:70000'");
+  EXPECT_EQ(parse_options({"--table", "t", "--workers", "0"}).error,
+            "--workers wants a number from 1 to 1024, got '0'");
+  EXPECT_FALSE(parse_options({"--table", "t", "--shutdown-grace", "soon"}).ok());
+  EXPECT_TRUE(parse_options({"--help"}).options.help);
+}
+
+}  // namespace
+}  // namespace kb::proxy::app
