@@ -1,0 +1,32 @@
+#pragma once
+// Reads the proxy's live member state from its admin API (GET <admin>/api/balancers, schema in
+// docs/admin-api.md) for BalancerCluster status. It lives here because it is cpprestsdk HTTP and
+// JSON; the runtime sees plain structs.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace kb::controller::kube {
+
+struct ProxyMemberStats {
+  std::string name;
+  std::string url;
+  std::string route;
+  std::string status;  // Apache flag letters: "Ok", "+H+E"...
+  bool usable = false;  // none of D, S, E, C: counts as healthy
+  int64_t elected = 0;
+  int64_t busy = 0;
+  int64_t bytes_in = 0;   // "read": bytes received from the member
+  int64_t bytes_out = 0;  // "transferred": bytes sent to the member
+  int64_t last_check_ms_ago = -1;  // -1 = never checked
+};
+
+// Balancer name -> its members.
+using ProxyStats = std::map<std::string, std::vector<ProxyMemberStats>>;
+
+ProxyStats decode_proxy_stats(const std::string& json);  // throws std::runtime_error
+// `base_url` like "http://127.0.0.1:9901"; throws std::runtime_error when unreachable.
+ProxyStats fetch_proxy_stats(const std::string& base_url, int timeout_ms = 2000);
+
+}  // namespace kb::controller::kube

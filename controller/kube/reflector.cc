@@ -1,0 +1,162 @@
+#include "controller/kube/reflector.h"
+
+#include <random>
+
+namespace kb::controller::kube {
+
+namespace {
+std::function<double()> default_random() {
+  auto engine = std::make_shared<std::mt19937>(std::random_device{}());
+  return [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
+}
+}  // namespace
+
+Reflector::Reflector(KubeApi& api, Resource resource, std::string ns, Store& store,
+                     Handler on_change, ReflectorOptions options, Logger log)
+    : api_(api), resource_(std::move(resource)), namespace_(std::move(ns)), store_(store),
+      on_change_(std::move(on_change)), options_(std::move(options)), log_(std::move(log)),
+      backoff_(options_.backoff_initial, options_.backoff_cap, options_.jitter,
+               options_.random ? options_.random : default_random()) {}
+
+void Reflector::log(const std::string& message) const {
+  if (log_) {
+    log_(resource_.to_string() + (namespace_.empty() ? "" : " in " + namespace_) + ": " + message);
+  }
+}
+
+std::string Reflector::last_resource_version() const {
+  std::lock_guard lock(mutex_);
+  return resource_version_;
+}
+
+void Reflector::stop() {
+  std::shared_ptr<WatchStream> stream;
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    stream = stream_;
+  }
+  wake_.notify_all();
+  if (stream) stream->cancel();
+}
+
+bool Reflector::wait(std::chrono::milliseconds delay) {
+  if (options_.wait_hook) {
+    options_.wait_hook(delay);
+    return !stopped_;
+  }
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, delay, [this] { return stopped_.load(); });
+  return !stopped_;
+}
+
+void Reflector::list_all() {
+  std::vector<RawObject> items;
+  ListOptions options;
+  options.limit = options_.page_size;
+  std::string list_version;
+  for (;;) {
+    ListPage page = api_.list(resource_, namespace_, options);
+    for (auto& item : page.items) items.push_back(std::move(item));
+    list_version = page.resource_version;
+    if (page.continue_token.empty()) break;
+    options.continue_token = page.continue_token;
+  }
+  lists_++;
+  const bool changed = store_.replace(items, namespace_);
+  {
+    std::lock_guard lock(mutex_);
+    resource_version_ = list_version;
+    need_list_ = false;
+  }
+  const bool first = !synced_.exchange(true);
+  log("listed " + std::to_string(items.size()) + " at resourceVersion " + list_version);
+  if ((changed || first) && on_change_) on_change_(resource_);
+}
+
+// One watch, from the last resourceVersion until the server ends it or it fails.
+void Reflector::watch_once() {
+  WatchOptions options;
+  options.allow_bookmarks = true;
+  options.timeout_seconds = options_.watch_timeout_seconds;
+  options.resource_version = last_resource_version();
+  std::shared_ptr<WatchStream> stream = api_.watch(resource_, namespace_, options);
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    stream_ = stream;
+  }
+  struct Clear {
+    Reflector* self;
+    ~Clear() {
+      std::lock_guard lock(self->mutex_);
+      self->stream_.reset();
+    }
+  } clear{this};
+
+  WatchEvent event;
+  while (!stopped_ && stream->next(event)) {
+    if (event.type == EventType::kError) {
+      if (event.error_code == 410) {
+        log("watch expired (410 " + event.error_reason + "); listing again");
+        std::lock_guard lock(mutex_);
+        need_list_ = true;
+        return;
+      }
+      throw ApiError(event.error_code, event.error_reason,
+                     "watch ERROR event: " + event.error_message);
+    }
+    backoff_.reset();  // the watch delivers: the connection is healthy again
+    if (event.type != EventType::kBookmark && store_.apply(event.type, event.object) && on_change_) {
+      on_change_(resource_);
+    }
+    if (!event.object.meta.resource_version.empty()) {
+      std::lock_guard lock(mutex_);
+      resource_version_ = event.object.meta.resource_version;
+    }
+  }
+}
+
+void Reflector::run() {
+  while (!stopped_) {
+    try {
+      bool need_list;
+      {
+        std::lock_guard lock(mutex_);
+        need_list = need_list_;
+      }
+      if (need_list) {
+        list_all();
+        backoff_.reset();
+      }
+      watch_once();  // a clean close re-watches at once from the last resourceVersion
+    } catch (const ApiError& e) {
+      if (stopped_) break;
+      if (e.gone()) {
+        log("resourceVersion too old (410); listing again");
+        std::lock_guard lock(mutex_);
+        need_list_ = true;
+        continue;
+      }
+      // A transport failure keeps our resourceVersion (re-watch from it, as client-go does when
+      // the connection is refused); an HTTP error on the watch (not 410) lists again.
+      if (e.status() != 0 && e.status() != 429) {
+        std::lock_guard lock(mutex_);
+        need_list_ = true;
+      }
+      std::chrono::milliseconds delay = backoff_.next();
+      if (e.status() == 429 && e.retry_after()) {
+        delay = std::chrono::duration_cast<std::chrono::milliseconds>(*e.retry_after());
+      }
+      log(std::string(e.what()) + "; retrying in " + std::to_string(delay.count()) + " ms");
+      if (!wait(delay)) break;
+    } catch (const std::exception& e) {
+      if (stopped_) break;
+      const auto delay = backoff_.next();
+      log(std::string("error: ") + e.what() + "; retrying in " + std::to_string(delay.count()) + " ms");
+      if (!wait(delay)) break;
+    }
+  }
+}
+
+}  // namespace kb::controller::kube

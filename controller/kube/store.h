@@ -1,0 +1,39 @@
+#pragma once
+// The object cache a reflector fills, like client-go's thread-safe store: objects by
+// "namespace/name", replaced wholesale by a list and patched by watch events. Every mutation says
+// whether it changed anything, so the runtime is woken only by real changes (a relist that returns
+// what we already had, or a replayed event, is a no-op).
+//
+// Deletes are tombstone-safe: deleting an unknown key is a no-op, and a delete the watch missed
+// (during a disconnect) is found by the next relist, which removes every key it no longer returns.
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/kube/kube_api.h"
+
+namespace kb::controller::kube {
+
+class Store {
+ public:
+  // Replaces the objects of namespace `scope` ("" = every namespace) with `items`.
+  bool replace(const std::vector<RawObject>& items, const std::string& scope);
+  // ADDED/MODIFIED upsert, DELETED removes; bookmarks and errors never reach the store.
+  bool apply(EventType type, const RawObject& object);
+
+  std::vector<RawObject> list() const;  // sorted by key: deterministic input for the builder
+  std::optional<RawObject> get(const std::string& key) const;
+  size_t size() const;
+  uint64_t revision() const;  // increases with every change
+
+ private:
+  bool upsert_locked(const RawObject& object);
+  mutable std::mutex mutex_;
+  std::map<std::string, RawObject> objects_;
+  uint64_t revision_ = 0;
+};
+
+}  // namespace kb::controller::kube

@@ -1,0 +1,194 @@
+#include "controller/runtime/controller.h"
+
+#include <arpa/inet.h>
+
+#include <utility>
+
+#include "controller/kube/proxy_admin.h"
+#include "proxy/config/table_yaml.h"
+
+namespace kb::controller::runtime {
+namespace kr = kb::controller::kube::resources;
+
+namespace {
+
+bool is_ip(const std::string& text) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+}  // namespace
+
+Controller::Controller(kube::KubeApi& api, ControllerOptions options, const Clock& clock, Logger log)
+    : api_(api), options_(std::move(options)), clock_(clock), log_(std::move(log)), builder_(log_),
+      publisher_(options_.table_out),
+      status_writer_(api, clock, StatusWriterOptions{std::chrono::seconds(30), "kube-balancer-controller",
+                                                     options_.lease.identity},
+                     log_) {
+  auto on_change = [this](const kube::Resource&) { notify(); };
+  auto add = [&](kube::Store& store, const kube::Resource& resource) {
+    std::vector<std::string> scopes = options_.namespaces;
+    if (scopes.empty() || !resource.namespaced) scopes = {""};
+    for (const auto& ns : scopes) {
+      kube::ReflectorOptions ro = options_.reflector;
+      ro.watch_timeout_seconds = options_.watch_timeout_seconds;
+      reflectors_.push_back(std::make_unique<kube::Reflector>(api_, resource, ns, store, on_change, ro, log_));
+    }
+  };
+  add(stores_.ingresses, kr::ingresses());
+  add(stores_.ingress_classes, kr::ingress_classes());
+  add(stores_.services, kr::services());
+  add(stores_.endpoint_slices, kr::endpoint_slices());
+  add(stores_.balancer_clusters, kr::balancer_clusters());
+  if (options_.leader_elect) {
+    elector_ = std::make_unique<LeaderElector>(api_, options_.lease, clock_, log_);
+  }
+}
+
+Controller::~Controller() {
+  stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void Controller::log(const std::string& message) const {
+  if (log_) log_(message);
+}
+
+void Controller::notify() {
+  {
+    std::lock_guard lock(mutex_);
+    changed_ = true;
+  }
+  wake_.notify_all();
+}
+
+bool Controller::all_synced() const {
+  for (const auto& r : reflectors_) {
+    if (!r->has_synced()) return false;
+  }
+  return true;
+}
+
+void Controller::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  wake_.notify_all();
+  for (auto& r : reflectors_) r->stop();
+  if (elector_) elector_->stop();
+}
+
+void Controller::reconcile_and_publish() {
+  reconcile::Options ro;
+  ro.ingress_class_name = options_.ingress_class;
+  ro.watch_all_namespaces = options_.namespaces.size() != 1;
+  if (options_.namespaces.size() == 1) ro.watch_namespace = options_.namespaces[0];
+  if (!options_.publish_address.empty()) {
+    kube::LoadBalancerIngress address;
+    (is_ip(options_.publish_address) ? address.ip : address.hostname) = options_.publish_address;
+    ro.status_addresses.push_back(address);
+  }
+  reconcile::Output output = reconcile::reconcile(builder_.build(stores_), ro);
+  const std::string bytes = proxy::config::emit_table(output.table);
+  try {
+    if (publisher_.publish(bytes)) {
+      log("published table: " + std::to_string(output.table.balancers.size()) + " balancers, " +
+          std::to_string(output.table.routes.size()) + " routes -> " + publisher_.path());
+    }
+  } catch (const std::exception& e) {
+    log(std::string("publish failed (the proxy keeps the previous table): ") + e.what());
+  }
+  last_output_ = std::move(output);
+}
+
+void Controller::write_status(const reconcile::Output& output) {
+  std::optional<kube::ProxyStats> live;
+  if (!options_.proxy_admin.empty()) {
+    try {
+      live = kube::fetch_proxy_stats(options_.proxy_admin);
+    } catch (const std::exception& e) {
+      log(e.what());
+    }
+  }
+  std::map<std::string, kube::BalancerCluster> clusters;
+  std::map<std::string, kube::Ingress> ingresses;
+  // The builder's cache decoded these already; a fresh decode here keeps the two independent.
+  std::vector<std::string> errors;
+  for (const auto& raw : stores_.balancer_clusters.list()) {
+    kube::BalancerCluster bc;
+    if (kube::decode_typed(raw, bc, errors)) clusters[raw.meta.key()] = std::move(bc);
+  }
+  for (const auto& raw : stores_.ingresses.list()) {
+    kube::Ingress ing;
+    if (kube::decode_typed(raw, ing, errors)) ingresses[raw.meta.key()] = std::move(ing);
+  }
+  status_writer_.write_balancer_clusters(output.balancer_cluster_statuses, clusters, live ? &*live : nullptr);
+  status_writer_.write_ingresses(output.ingress_statuses, ingresses);
+  status_writer_.write_events(output.events);
+}
+
+void Controller::run() {
+  for (auto& r : reflectors_) {
+    kube::Reflector* reflector = r.get();
+    threads_.emplace_back([reflector] { reflector->run(); });
+  }
+  if (elector_) {
+    threads_.emplace_back([this] {
+      elector_->run([this](bool leading) {
+        {
+          std::lock_guard lock(mutex_);
+          leader_ = leading;
+          leader_changed_ = true;
+        }
+        wake_.notify_all();
+      });
+      elector_->release();
+    });
+  } else {
+    leader_ = true;
+    leader_changed_ = true;
+  }
+
+  Debouncer debouncer(options_.debounce, options_.debounce_ceiling);
+  auto next_status = std::chrono::steady_clock::now() + options_.status_interval;
+  std::unique_lock lock(mutex_);
+  while (!stopped_) {
+    auto deadline = next_status;
+    // Until every reflector has listed, a pending burst waits: the last first LIST notifies.
+    if (auto d = debouncer.deadline(); d && all_synced()) deadline = std::min(deadline, *d);
+    wake_.wait_until(lock, deadline, [&] { return stopped_ || changed_ || leader_changed_; });
+    if (stopped_) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (changed_) {
+      changed_ = false;
+      debouncer.on_change(now);
+    }
+    const bool leader_changed = std::exchange(leader_changed_, false);
+    const bool leading = leader_.load();
+    lock.unlock();
+    bool reconciled = false;
+    if (all_synced() && debouncer.due(now)) {
+      reconcile_and_publish();
+      reconciled = true;
+    }
+    if (leader_changed && !leading) status_writer_.forget();
+    if (leading && last_output_ && (reconciled || leader_changed || now >= next_status)) {
+      write_status(*last_output_);
+      next_status = now + options_.status_interval;
+    } else if (now >= next_status) {
+      next_status = now + options_.status_interval;
+    }
+    lock.lock();
+  }
+  lock.unlock();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+}  // namespace kb::controller::runtime

@@ -1,0 +1,87 @@
+#pragma once
+// The controller's event loop: reflectors fill the stores; every change wakes the loop, which
+// debounces the burst, decodes the stores into a reconcile::Snapshot, runs the pure reconciler,
+// renders the table and publishes it (only when the bytes changed). The leader also writes status:
+// after each reconcile and every status_interval (the proxy's live counters move without any API
+// change), reading member state from the proxy's admin API.
+//
+// Nothing is published before every reflector has listed once: an empty cache must never replace
+// the proxy's table with an empty one.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controller/kube/kube_api.h"
+#include "controller/kube/reflector.h"
+#include "controller/kube/store.h"
+#include "controller/reconcile/reconcile.h"
+#include "controller/runtime/clock.h"
+#include "controller/runtime/debouncer.h"
+#include "controller/runtime/leader_elector.h"
+#include "controller/runtime/snapshot_builder.h"
+#include "controller/runtime/status_writer.h"
+#include "controller/runtime/table_publisher.h"
+
+namespace kb::controller::runtime {
+
+struct ControllerOptions {
+  std::vector<std::string> namespaces;  // empty = all namespaces
+  std::string ingress_class = "kube-balancer";
+  std::string table_out;
+  std::string proxy_admin = "http://127.0.0.1:9901";  // "" = do not read the proxy
+  std::string publish_address;                        // IP or hostname for Ingress status
+  bool leader_elect = true;
+  LeaderElectionConfig lease;
+  std::chrono::milliseconds debounce{100};
+  std::chrono::milliseconds debounce_ceiling{1000};
+  std::chrono::milliseconds status_interval{10000};
+  int watch_timeout_seconds = 300;
+  kube::ReflectorOptions reflector;
+};
+
+class Controller {
+ public:
+  using Logger = std::function<void(const std::string&)>;
+  Controller(kube::KubeApi& api, ControllerOptions options, const Clock& clock, Logger log);
+  ~Controller();
+
+  // Blocks until stop().
+  void run();
+  void stop();  // thread-safe
+
+ private:
+  void notify();
+  bool all_synced() const;
+  void reconcile_and_publish();
+  void write_status(const reconcile::Output& output);
+  void log(const std::string& message) const;
+
+  kube::KubeApi& api_;
+  ControllerOptions options_;
+  const Clock& clock_;
+  Logger log_;
+  Stores stores_;
+  SnapshotBuilder builder_;
+  TablePublisher publisher_;
+  StatusWriter status_writer_;
+  std::unique_ptr<LeaderElector> elector_;
+  std::vector<std::unique_ptr<kube::Reflector>> reflectors_;
+  std::vector<std::thread> threads_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool changed_ = false;
+  bool stopped_ = false;
+  bool leader_changed_ = false;
+  std::atomic<bool> leader_{false};
+  std::optional<reconcile::Output> last_output_;
+};
+
+}  // namespace kb::controller::runtime

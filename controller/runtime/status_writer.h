@@ -1,0 +1,61 @@
+#pragma once
+// Writes what the reconciler and the proxy say the world looks like back to the API: BalancerCluster
+// status (merge patch of the status subresource), Ingress status.loadBalancer, and Events. The
+// leader only (the runtime calls it only while leading). Like Contour's statusupdater, every write
+// compares with the stored object first and skips no-ops; a status whose only changes are the
+// ever-moving counters is written at most once per `counter_interval`. Writes are merge patches of
+// computed state, so a write repeated by a deposed leader is harmless.
+#include <chrono>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "controller/kube/kube_api.h"
+#include "controller/kube/objects/objects.h"
+#include "controller/kube/proxy_admin.h"
+#include "controller/reconcile/reconcile.h"
+#include "controller/runtime/clock.h"
+
+namespace kb::controller::runtime {
+
+struct StatusWriterOptions {
+  std::chrono::seconds counter_interval{30};
+  std::string component = "kube-balancer-controller";
+  std::string instance;  // the leader identity, for Events
+};
+
+class StatusWriter {
+ public:
+  using Logger = std::function<void(const std::string&)>;
+  StatusWriter(kube::KubeApi& api, const Clock& clock, StatusWriterOptions options, Logger log = {});
+
+  // `stored`: the BalancerClusters in the store by "ns/name"; `live`: nullptr when the proxy
+  // could not be read. Returns the number of patches sent.
+  int write_balancer_clusters(const std::vector<reconcile::BalancerClusterStatusUpdate>& updates,
+                              const std::map<std::string, kube::BalancerCluster>& stored,
+                              const kube::ProxyStats* live);
+  int write_ingresses(const std::vector<reconcile::IngressStatusUpdate>& updates,
+                      const std::map<std::string, kube::Ingress>& stored);
+  // Each distinct (object, reason, message) is posted once while it keeps being reported.
+  int write_events(const std::vector<reconcile::Event>& events);
+  // After losing and regaining leadership nothing we remember can be trusted.
+  void forget();
+
+ private:
+  struct Written {
+    kube::BalancerClusterStatus status;
+    std::chrono::system_clock::time_point at;
+  };
+  kube::KubeApi& api_;
+  const Clock& clock_;
+  StatusWriterOptions options_;
+  Logger log_;
+  std::map<std::string, Written> written_;
+  std::map<std::string, kube::IngressStatus> written_ingress_;
+  std::set<std::tuple<std::string, std::string, std::string, std::string>> posted_events_;
+};
+
+}  // namespace kb::controller::runtime
