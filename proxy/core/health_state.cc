@@ -41,6 +41,7 @@ HcTransition hc_apply(MemberState& state, const config::HealthCheck& hc, bool ok
   state.hc_last_status.store(status, std::memory_order_relaxed);
   state.hc_last_ok.store(ok, std::memory_order_relaxed);
   state.hc_last_check_ns.store(now_ns, std::memory_order_relaxed);
+  (ok ? state.hc_checks_passed : state.hc_checks_failed).fetch_add(1, std::memory_order_relaxed);
   if (step.transition == HcTransition::kFailed) {
     state.set(kHcFailed);
   } else if (step.transition == HcTransition::kRecovered) {

@@ -1,7 +1,5 @@
 #include "proxy/core/state_registry.h"
 
-#include <cmath>
-
 namespace kb::proxy::core {
 namespace {
 
@@ -40,8 +38,10 @@ std::vector<std::vector<std::shared_ptr<MemberState>>> StateRegistry::bind(const
         entry = std::move(old->second);
         MemberState& s = *entry.state;
         apply_changed_flags(s, entry.status, m.status);
-        if (entry.loadfactor != m.loadfactor)
-          s.lbfactor.store(static_cast<int32_t>(std::lround(m.loadfactor * 100)), std::memory_order_relaxed);
+        if (entry.loadfactor != m.loadfactor) {
+          const MemberState fresh(m);  // the same scaling and clamping as a new member's
+          s.lbfactor.store(fresh.lbfactor.load(std::memory_order_relaxed), std::memory_order_relaxed);
+        }
         if (entry.lbset != m.lbset) s.lbset.store(m.lbset, std::memory_order_relaxed);
       } else {
         entry.state = std::make_shared<MemberState>(m);
