@@ -81,16 +81,16 @@ against the controller's source), in a ClusterRole or in one Role per watched na
   verbs: ["list", "watch"]
 - apiGroups: ["networking.k8s.io"]
   resources: ["ingresses/status"]
-  verbs: ["update", "patch"]
+  verbs: ["patch"]
 - apiGroups: ["kubebalancer.io"]
   resources: ["balancerclusters"]
   verbs: ["list", "watch"]
 - apiGroups: ["kubebalancer.io"]
   resources: ["balancerclusters/status"]
-  verbs: ["update", "patch"]
+  verbs: ["patch"]
 - apiGroups: [""]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create"]
 {{- end }}
 
 {{/* Cluster-scoped permissions: IngressClasses tell the controller which Ingresses are its own. */}}
@@ -100,9 +100,21 @@ against the controller's source), in a ClusterRole or in one Role per watched na
   verbs: ["list", "watch"]
 {{- end }}
 
-{{/* Leader election: one Lease in the release namespace. */}}
+{{/*
+Leader election: one Lease in the release namespace. Creating cannot be limited to a name (the
+name is in the body); reading and renewing are limited to this release's Lease.
+*/}}
 {{- define "kube-balancer.leaseRules" -}}
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
-  verbs: ["get", "create", "update"]
+  verbs: ["create"]
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  resourceNames: [{{ include "kube-balancer.leaseName" . | quote }}]
+  verbs: ["get", "update"]
+{{- end }}
+
+{{/* The Lease the replicas of this release elect their leader with. */}}
+{{- define "kube-balancer.leaseName" -}}
+{{- default (include "kube-balancer.fullname" .) .Values.controller.leaderElection.leaseName }}
 {{- end }}
