@@ -7,6 +7,7 @@ IngressClass, RBAC scoping, ServiceMonitor, PDB, the CRD copy and the documentat
 import filecmp
 import os
 import re
+import shutil
 import sys
 import tempfile
 import unittest
@@ -263,6 +264,35 @@ class ChartTest(unittest.TestCase):
                         "helm/kube-balancer/crds/balancercluster.yaml differs from crds/balancercluster.yaml")
         crd = one(self.default, "CustomResourceDefinition")
         self.assertEqual(crd["metadata"]["name"], "balancerclusters.kubebalancer.io")
+
+    def render_notes(self, values=()):
+        # Helm renders NOTES.txt only on install, which needs a cluster. Render the same file with the
+        # same engine through `tpl` in a copy of the chart instead.
+        chart = os.path.join(self.tmp.name, "notes-chart")
+        if not os.path.isdir(chart):
+            shutil.copytree(ps.CHART, chart)
+            os.rename(os.path.join(chart, "templates", "NOTES.txt"), os.path.join(chart, "notes.txt"))
+            with open(os.path.join(chart, "templates", "zz-notes.yaml"), "w") as f:
+                f.write('notes: {{ tpl (.Files.Get "notes.txt") . | quote }}\n')
+        cmd = [self.helm, "template", "kb", chart, "-n", "kb-system", "--show-only", "templates/zz-notes.yaml"]
+        for v in values:
+            cmd += ["-f", v]
+        path = os.path.join(self.tmp.name, "notes.yaml")
+        with open(path, "w") as f:
+            f.write(ps.run(cmd).stdout)
+        return ps.yaml_docs(path)[0]["notes"]
+
+    def test_notes(self):
+        notes = self.render_notes()
+        self.assertIn("Ingresses with spec.ingressClassName: kube-balancer are served", notes)
+        self.assertIn("All namespaces are watched.", notes)
+        self.assertIn("get service kb-kube-balancer -o jsonpath='{.status.loadBalancer.ingress[0]}'", notes)
+        self.assertIn("port-forward deployment/kb-kube-balancer 9901", notes)
+        notes = self.render_notes([FULL_VALUES])
+        self.assertIn("(or with no class: it is the cluster default)", notes)
+        self.assertIn("Watched namespaces: team-a, team-b.", notes)
+        self.assertIn("{.spec.ports[0].nodePort}", notes)
+        self.assertIn("http://127.0.0.1:9902/balancer-manager", notes)
 
     def test_every_value_is_documented(self):
         with open(os.path.join(ps.CHART, "values.yaml")) as f:
