@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "proxy/core/snapshot.h"
+#include "proxy/net/server_stats.h"
 
 namespace kb::proxy::net {
 
@@ -64,6 +65,7 @@ class ProxyServer {
 
   std::size_t worker_count() const;
   boost::asio::io_context& worker_context(std::size_t i);  // for the health checker and timers
+  const ServerStats& stats() const;  // counters for tests and the admin listener
 
  private:
   struct Impl;

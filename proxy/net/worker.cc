@@ -1,0 +1,156 @@
+#include "proxy/net/worker.h"
+
+#include <system_error>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/socket_base.hpp>
+
+#include "proxy/net/client_session.h"
+
+namespace kb::proxy::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+Worker::Worker(const ServerOptions& options, const AccessLogSink& access_log, ServerStats& stats)
+    : options_(options),
+      access_log_(access_log),
+      stats_(stats),
+      ioc_(std::make_unique<asio::io_context>(1)),
+      pool_(options.upstream_max_idle_per_member, options.upstream_idle_timeout) {
+  acceptor_.emplace(*ioc_);
+  sweep_timer_.emplace(*ioc_);
+}
+
+Worker::~Worker() {
+  if (thread_.joinable()) {
+    ioc_->stop();
+    thread_.join();
+  }
+  // Tear down in dependency order: everything that owns a socket or timer before the io_context;
+  // sessions still suspended are destroyed with the io_context and unlink themselves.
+  closing_ = true;
+  acceptor_.reset();
+  sweep_timer_.reset();
+  pool_.clear();
+  ioc_.reset();
+}
+
+void Worker::listen(const tcp::endpoint& endpoint, bool reuse_port) {
+  boost::system::error_code ec;
+  acceptor_->open(endpoint.protocol(), ec);
+  if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec && reuse_port) {
+    const int one = 1;
+    if (::setsockopt(acceptor_->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      ec.assign(errno, boost::system::system_category());
+    }
+  }
+  if (!ec) acceptor_->bind(endpoint, ec);
+  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw std::system_error(ec.value(), std::system_category(),
+                            "listen on " + endpoint.address().to_string() + ":" +
+                                std::to_string(endpoint.port()));
+  }
+}
+
+uint16_t Worker::local_port() const {
+  boost::system::error_code ec;
+  return acceptor_->local_endpoint(ec).port();
+}
+
+void Worker::start() {
+  accept_next();
+  arm_sweep();
+  thread_ = std::thread([this] {
+    ioc_->run();
+    finished_ = true;
+  });
+}
+
+void Worker::accept_next() {
+  if (!acceptor_->is_open()) return;
+  acceptor_->async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
+      // EMFILE and friends: keep accepting; the sweep gives time for descriptors to free up.
+      accept_next();
+      return;
+    }
+    if (draining_) return;
+    stats_.client_connections.fetch_add(1, std::memory_order_relaxed);
+    ClientSession::start(*this, std::move(socket));
+    accept_next();
+  });
+}
+
+void Worker::arm_sweep() {
+  sweep_timer_->expires_after(kSweepInterval);
+  sweep_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec || closing_) return;
+    const auto now = std::chrono::steady_clock::now();
+    for (ClientSession* s = sessions_; s != nullptr; s = s->next_) s->on_sweep(now);
+    pool_.sweep(now);
+    arm_sweep();
+  });
+}
+
+void Worker::publish(std::shared_ptr<const core::Snapshot> snapshot) {
+  asio::post(*ioc_, [this, snapshot = std::move(snapshot)]() mutable {
+    snapshot_ = std::move(snapshot);
+  });
+}
+
+void Worker::begin_drain() {
+  asio::post(*ioc_, [this] {
+    draining_ = true;
+    boost::system::error_code ec;
+    acceptor_->close(ec);
+    pool_.clear();
+    for (ClientSession* s = sessions_; s != nullptr; s = s->next_) s->on_drain();
+  });
+}
+
+void Worker::close_all() {
+  asio::post(*ioc_, [this] {
+    draining_ = true;
+    closing_ = true;
+    boost::system::error_code ec;
+    acceptor_->close(ec);
+    sweep_timer_->cancel();
+    pool_.clear();
+    for (ClientSession* s = sessions_; s != nullptr; s = s->next_) s->close();
+  });
+}
+
+void Worker::join(std::chrono::milliseconds wait) {
+  if (!thread_.joinable()) return;
+  const auto until = std::chrono::steady_clock::now() + wait;
+  while (!finished_ && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!finished_) ioc_->stop();  // something refused to finish; abandon it
+  thread_.join();
+}
+
+void Worker::link(ClientSession* session) {
+  session->prev_ = nullptr;
+  session->next_ = sessions_;
+  if (sessions_ != nullptr) sessions_->prev_ = session;
+  sessions_ = session;
+  session_count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Worker::unlink(ClientSession* session) {
+  if (session->prev_ != nullptr) {
+    session->prev_->next_ = session->next_;
+  } else if (sessions_ == session) {
+    sessions_ = session->next_;
+  }
+  if (session->next_ != nullptr) session->next_->prev_ = session->prev_;
+  session->prev_ = session->next_ = nullptr;
+  session_count_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace kb::proxy::net

@@ -1,0 +1,77 @@
+#pragma once
+// One worker thread: its own io_context (no strands), its own acceptor (SO_REUSEPORT), its own
+// upstream pool, its own snapshot pointer, and one periodic sweep that enforces every timeout of
+// every session on the thread (coarse timeouts instead of a timer per operation).
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "proxy/core/snapshot.h"
+#include "proxy/net/proxy_server.h"
+#include "proxy/net/server_stats.h"
+#include "proxy/net/upstream_pool.h"
+
+namespace kb::proxy::net {
+
+class ClientSession;
+
+class Worker {
+ public:
+  static constexpr std::chrono::milliseconds kSweepInterval{50};
+
+  Worker(const ServerOptions& options, const AccessLogSink& access_log, ServerStats& stats);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Opens the acceptor on `endpoint` (throws std::system_error). Call before start().
+  void listen(const boost::asio::ip::tcp::endpoint& endpoint, bool reuse_port);
+  uint16_t local_port() const;
+  void start();
+  // Posted from any thread.
+  void publish(std::shared_ptr<const core::Snapshot> snapshot);
+  void begin_drain();  // stop accepting, close idle connections, finish in-flight requests
+  void close_all();    // close every connection; the thread then runs out of work
+  void join(std::chrono::milliseconds wait);
+  bool active_sessions() const { return session_count_.load() > 0; }
+
+  boost::asio::io_context& context() { return *ioc_; }
+
+  // Used by sessions, on this worker's thread only.
+  const std::shared_ptr<const core::Snapshot>& snapshot() const { return snapshot_; }
+  UpstreamPool& pool() { return pool_; }
+  const ServerOptions& options() const { return options_; }
+  const AccessLogSink& access_log() const { return access_log_; }
+  ServerStats& stats() { return stats_; }
+  bool draining() const { return draining_; }
+  void link(ClientSession* session);
+  void unlink(ClientSession* session);
+
+ private:
+  void accept_next();
+  void arm_sweep();
+
+  const ServerOptions& options_;
+  const AccessLogSink& access_log_;
+  ServerStats& stats_;
+  // Declared first so it is destroyed last: sockets below belong to it.
+  std::unique_ptr<boost::asio::io_context> ioc_;
+  std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::optional<boost::asio::steady_timer> sweep_timer_;
+  std::shared_ptr<const core::Snapshot> snapshot_;
+  UpstreamPool pool_;
+  ClientSession* sessions_ = nullptr;  // intrusive list head
+  std::atomic<int64_t> session_count_{0};
+  bool draining_ = false;
+  bool closing_ = false;
+  std::thread thread_;
+  std::atomic<bool> finished_{false};
+};
+
+}  // namespace kb::proxy::net
