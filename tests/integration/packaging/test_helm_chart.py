@@ -128,9 +128,9 @@ class ChartTest(unittest.TestCase):
 
         self.assertEqual(proxy["command"], ["kube-balancer-proxy"])
         for arg in (f"--table={TABLE}", "--listen=0.0.0.0:8080", "--admin=0.0.0.0:9901",
-                    "--manager-allow=127.0.0.1/32,::1/128", "--workers=2"):
+                    "--workers=2"):
             self.assertIn(arg, proxy["args"])
-        self.assertFalse([a for a in proxy["args"] if a.startswith("--manager-token-file")])
+        self.assertFalse([a for a in proxy["args"] if a.startswith("--manager-")], "defaults: the proxy's own")
         ports = {p["name"]: p["containerPort"] for p in proxy["ports"]}
         self.assertEqual(ports, {"http": 8080, "admin": 9901})
         self.assertEqual(proxy["readinessProbe"]["httpGet"], {"path": "/readyz", "port": "admin"})

@@ -88,6 +88,12 @@ function instrument(root) {
   return { proxy: wrap(root), info };
 }
 
+// kubernetes-models' generator strips `description` and `x-kubernetes-*` keys from the schemas it
+// compiles, which also removes the JSONSchemaProps properties of those names (a CRD's
+// openAPIV3Schema uses them everywhere): they are never looked up, so they cannot be judged here.
+// A CRD's schema is compiled by Ajv as well (crdValidators), which rejects a malformed one.
+const kStrippedByGenerator = (key) => key === "description" || key.startsWith("x-kubernetes-");
+
 function unknownFields(node, info, path, out) {
   if (node === null || typeof node !== "object") return;
   const i = info.get(node);
@@ -98,7 +104,7 @@ function unknownFields(node, info, path, out) {
   }
   const checkKeys = !i.enumerated && i.probed.size > 0;
   for (const [k, v] of Object.entries(node)) {
-    if (checkKeys && !i.probed.has(k)) out.push(`${path}/${k}: unknown field "${k}"`);
+    if (checkKeys && !i.probed.has(k) && !kStrippedByGenerator(k)) out.push(`${path}/${k}: unknown field "${k}"`);
     else unknownFields(v, info, `${path}/${k}`, out);
   }
 }
