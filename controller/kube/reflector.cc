@@ -138,6 +138,14 @@ void Reflector::run() {
         need_list_ = true;
         continue;
       }
+      // 404 on the LIST: the type is not served (the CRD is not installed yet). Count it as an
+      // empty, synced store so everything else is published, and keep retrying with backoff.
+      if (e.not_found() && !synced_.load()) {
+        store_.replace({}, namespace_);
+        synced_ = true;
+        log("not served by the API server (404); treating as empty until it is");
+        if (on_change_) on_change_(resource_);
+      }
       // A transport failure keeps our resourceVersion (re-watch from it, as client-go does when
       // the connection is refused); an HTTP error on the watch (not 410) lists again.
       if (e.status() != 0 && e.status() != 429) {

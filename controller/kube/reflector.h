@@ -47,7 +47,8 @@ class Reflector {
   // Thread-safe: ends run() soon, cancelling a blocked watch.
   void stop();
 
-  bool has_synced() const { return synced_.load(); }  // the first LIST reached the store
+  // The first LIST reached the store (or the type is not served: 404 counts as empty).
+  bool has_synced() const { return synced_.load(); }
   std::string last_resource_version() const;
   int lists() const { return lists_.load(); }  // how many full LISTs so far (tests, logs)
 

@@ -266,6 +266,18 @@ TEST(Reflector, ReplaysAreNotChanges) {
   EXPECT_EQ(h.store.size(), 0u);
 }
 
+TEST(Reflector, UnservedTypeCountsAsEmptyAndSyncedWhileRetrying) {
+  Harness h;
+  h.api.lists.push_back(list_error(404));
+  h.api.lists.push_back(list_error(404));
+  h.api.lists.push_back(page({obj("a", "bc", "3")}, "4"));
+  h.run();
+  EXPECT_TRUE(h.reflector->has_synced());
+  EXPECT_EQ(h.changes, 2);  // synced-empty once, then the real list
+  EXPECT_EQ(h.waits.size(), 2u);  // two backoffs
+  EXPECT_EQ(h.store.size(), 1u);
+}
+
 TEST(Store, ReplaceTouchesOnlyItsNamespace) {
   Store store;
   EXPECT_TRUE(store.replace({obj("a", "x", "1"), obj("b", "y", "1")}, ""));
