@@ -100,6 +100,26 @@ TEST(SnapshotTest, StateSurvivesRebuild) {
   EXPECT_NE(first->balancers[0]->members()[1].state, nullptr);
 }
 
+TEST(SnapshotTest, UrlEdgeCasesFallBackInsteadOfFailing) {
+  config::Table t;
+  t.balancers.emplace_back();
+  t.balancers[0].name = "b";
+  t.balancers[0].members = {member("p", "http://h:notaport/"), member("z", "http://h:0"),
+                            member("u", "http://user@h:8081?x"), member("n", "h2:82")};
+  StateRegistry reg;
+  auto snap = build_snapshot(std::move(t), reg, 1);
+  auto m = snap->balancers[0]->members();
+  EXPECT_EQ(m[0].host, "h");
+  EXPECT_EQ(m[0].port, 80);
+  EXPECT_EQ(m[0].base_path, "");
+  EXPECT_EQ(m[1].port, 80);
+  EXPECT_EQ(m[2].host, "h");
+  EXPECT_EQ(m[2].port, 8081);
+  EXPECT_EQ(m[2].base_path, "");
+  EXPECT_EQ(m[3].host, "h2");
+  EXPECT_EQ(m[3].port, 82);
+}
+
 TEST(SnapshotTest, EmptyTable) {
   StateRegistry reg;
   auto snap = build_snapshot(config::Table{}, reg, 0);
