@@ -334,14 +334,26 @@ def _recv_exact(c, n):
 
 
 def ws_recv(c):
-    """Returns (opcode, payload) of the next (unfragmented, unmasked) frame."""
-    b0, b1 = _recv_exact(c, 2)
-    n = b1 & 0x7F
-    if n == 126:
-        n = int.from_bytes(_recv_exact(c, 2), "big")
-    elif n == 127:
-        n = int.from_bytes(_recv_exact(c, 8), "big")
-    return b0 & 0x0F, _recv_exact(c, n)
+    """Returns (opcode, payload) of the next message, joining fragments (servers may fragment)."""
+    opcode, parts = None, []
+    while True:
+        b0, b1 = _recv_exact(c, 2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = int.from_bytes(_recv_exact(c, 2), "big")
+        elif n == 127:
+            n = int.from_bytes(_recv_exact(c, 8), "big")
+        payload = _recv_exact(c, n)
+        op = b0 & 0x0F
+        if op >= 0x8:  # control frame (ping/pong/close) between fragments
+            if op == 0x8:
+                return op, payload
+            continue
+        if opcode is None:
+            opcode = op
+        parts.append(payload)
+        if b0 & 0x80:
+            return opcode, b"".join(parts)
 
 
 def peak_rss_kib(pid):
@@ -355,3 +367,62 @@ def peak_rss_kib(pid):
 def sanitized():
     """True when the binaries were built with ASan (tests then use smaller transfers)."""
     return os.environ.get("KB_SANITIZE", "OFF").upper() in ("ON", "1", "TRUE")
+
+
+def binaries():
+    """Parses --proxy/--backend/--repo from argv (the CMake test passes them)."""
+    import argparse
+    p = argparse.ArgumentParser()
+    p.add_argument("--proxy", required=False)
+    p.add_argument("--backend", required=False)
+    p.add_argument("--repo", required=False)
+    p.add_argument("--build-dir", required=False)
+    return p.parse_args()
+
+
+class Cluster:
+    """N demo backends + the proxy on free ports, with a table file the test can rewrite.
+    Use as a context manager; everything is killed on exit."""
+
+    def __init__(self, args, backends=3, extra_balancer="", table=None, proxy_args=()):
+        self.args = args
+        self.procs = Procs()
+        self.backend_ports = []
+        self.table_path = self.procs.path("table.yaml")
+        try:
+            for i in range(backends):
+                self.backend_ports.append(self.procs.start_backend(args.backend, "b%d" % (i + 1), "r%d" % (i + 1)))
+            write_atomic(self.table_path, table(self) if callable(table) else
+                         self.table(extra=extra_balancer))
+            self.proxy, self.port, self.admin_port = self.procs.start_proxy(
+                args.proxy, self.table_path, extra=proxy_args)
+        except BaseException:
+            self.procs.stop_all()
+            raise
+
+    def table(self, members=None, extra=""):
+        if members is None:
+            members = len(self.backend_ports)
+        bal = {"name": "web", "members": [("http://127.0.0.1:%d" % p, "r%d" % (i + 1))
+                                          for i, p in enumerate(self.backend_ports[:members])],
+               "extra": "stickysession: JSESSIONID|jsessionid\n" + extra}
+        return backend_table([bal], [{"path": "/", "balancer": "web"}])
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.procs.stop_all()
+        return False
+
+    def get(self, target, headers=(), host="example.test"):
+        return http_get(self.port, target, headers, host)
+
+    def admin_get(self, target):
+        return http_get(self.admin_port, target)
+
+    def error_log(self):
+        return self.procs.read("proxy.errlog")
+
+    def access_log(self):
+        return self.procs.read("proxy.access")
