@@ -317,5 +317,35 @@ TEST(Counters, ElectedBusyAndTrafficAccounting) {
   EXPECT_EQ(f.state("a").read.load(), 22u);
 }
 
+TEST(Factory, IndexesMembersGivesMissingStateAndRejectsMissingConfig) {
+  BalancerFixture f;
+  f.add("a", 2.5).lbset = 3;
+  f.add("b").status = config::StatusFlags{.disabled = true, .hot_spare = true};
+  f.build();
+  EXPECT_EQ(f.member("b").index, 1u);
+  EXPECT_EQ(f.state("a").lbfactor.load(), 250);
+  EXPECT_EQ(f.state("a").lbset.load(), 3);
+  EXPECT_EQ(f.state("b").flags.load(), static_cast<uint32_t>(kDisabled | kHotSpare));
+  EXPECT_EQ(from_bits(to_bits(f.cfg.members[1].status)), f.cfg.members[1].status);
+  EXPECT_EQ(&f.balancer->config(), &f.cfg);
+
+  std::vector<Member> bad(1);
+  EXPECT_THROW(make_balancer(f.cfg, bad), std::invalid_argument);
+}
+
+TEST(Factory, SharedStateIsUsedAsGiven) {
+  BalancerFixture f;
+  f.add("a");
+  auto shared = std::make_shared<MemberState>(f.cfg.members[0]);
+  shared->lbstatus = 42;
+  std::vector<Member> members(1);
+  members[0].config = &f.cfg.members[0];
+  members[0].state = shared;
+  auto b = make_balancer(f.cfg, std::move(members));
+  EXPECT_EQ(b->members()[0].state.get(), shared.get());
+  EXPECT_EQ(b->pick({"/", {}}, {}, f.now).member->state.get(), shared.get());
+  EXPECT_EQ(shared->elected.load(), 1u);
+}
+
 }  // namespace
 }  // namespace kb::proxy::core::testing

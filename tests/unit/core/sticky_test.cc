@@ -71,6 +71,8 @@ TEST(StickyParse, UrlBeatsCookieAndCookieHeadersAreSearchedInOrder) {
   EXPECT_EQ(route_of(s, "/", {"x=1", "JSESSIONID=a.second"}), "second");
   const auto found = find_session_route(s, "/?jsessionid=a.url", {});
   EXPECT_EQ(found.sticky_used, "jsessionid");
+  const std::string_view cookie_headers[] = {"JSESSIONID=a.c"};
+  EXPECT_EQ(find_session_route(s, "/", cookie_headers).sticky_used, "JSESSIONID");
   // One name serves both roles when the config has no URL parameter name.
   EXPECT_EQ(route_of(sticky("ROUTEID", ""), "/?ROUTEID=.r9"), "r9");
   EXPECT_EQ(route_of(config::StickySession{}, "/?ROUTEID=.r9", {"ROUTEID=.r9"}), "");
