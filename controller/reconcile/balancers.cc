@@ -168,7 +168,7 @@ ClusterResult render_cluster(const kube::BalancerCluster& cluster, const Indexes
     members = static_members(*spec.members, b, defaults, r.errors);
   }
   apply_member_overrides(spec.member_overrides, members, r.errors);
-  dedupe_routes(members, "spec.memberOverrides", r.errors);
+  dedupe_routes(members, has_service ? "spec.memberOverrides" : "spec.members", r.errors);
   check_redirects(members, r.errors);
 
   for (const SelectableMember& sm : members) {

@@ -189,6 +189,23 @@ TEST(ReconcileCluster, BadStaticMembersAreSkippedOrDefaulted) {
   }
 }
 
+TEST(ReconcileCluster, DuplicateStaticRoutesAreCleared) {
+  Snapshot s;
+  kube::BalancerCluster c;
+  c.metadata = meta("legacy", "tomcats");
+  c.spec.members = std::vector<kube::BcMember>{static_member("http://192.0.2.1:8080", "tc1", "node"),
+                                               static_member("http://192.0.2.2:8080", "tc2", "node")};
+  s.balancer_clusters.push_back(c);
+  const Output out = reconcile(s, Options{});
+  expect_valid_table(out.table);
+  const cfg::Balancer* bal = find_balancer(out.table, "legacy/tomcats");
+  ASSERT_NE(bal, nullptr);
+  ASSERT_EQ(bal->members.size(), 2u);
+  EXPECT_EQ(bal->members[0].route, "node");
+  EXPECT_EQ(bal->members[1].route, "");
+  EXPECT_TRUE(has_event(out, "BalancerCluster", "tomcats", "spec.members: member tc2 has the same route 'node'"));
+}
+
 TEST(ReconcileCluster, ServiceAndMembersTogetherIsSkipped) {
   Snapshot s = with_service();
   kube::BalancerCluster c = cluster_for_service("shop", "web", "web", 80);
