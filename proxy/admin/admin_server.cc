@@ -81,6 +81,9 @@ class Session : public std::enable_shared_from_this<Session> {
     auto q = request.target.find('?');
     request.path = request.target.substr(0, q);
     if (q != std::string::npos) request.query = request.target.substr(q + 1);
+    beast::error_code peer_ec;
+    auto peer = stream_.socket().remote_endpoint(peer_ec);
+    if (!peer_ec) request.client_ip = peer.address().to_string();
     for (const auto& field : req) {
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }

@@ -19,6 +19,7 @@ struct AdminRequest {
   std::string query;   // "x=1"
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  std::string client_ip;  // the peer address of the admin connection ("127.0.0.1", "::1")
 };
 
 struct AdminResponse {

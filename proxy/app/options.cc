@@ -47,6 +47,8 @@ std::string usage() {
          "  --shutdown-grace DUR      how long in-flight requests may finish on SIGTERM (default 10s)\n"
          "  --reload-debounce DUR     quiet time after a table change before reloading (default 100ms)\n"
          "  --max-body-bytes N        413 for larger request bodies (default 0 = unlimited)\n"
+         "  --manager-allow CIDRS     who may use /balancer-manager (default 127.0.0.0/8,::1/128)\n"
+         "  --manager-token-file FILE also require 'Authorization: Bearer <file contents>'\n"
          "  --help                    this text\n"
          "  --version                 print the version\n"
          "\n"
@@ -80,7 +82,8 @@ ParseResult parse_options(const std::vector<std::string>& args) {
     static const std::map<std::string, int> kWithValue = {
         {"--table", 0},      {"--listen", 1},         {"--admin", 2},          {"--workers", 3},
         {"--access-log", 4}, {"--error-log", 5},      {"--log-level", 6},      {"--port-file", 7},
-        {"--shutdown-grace", 8}, {"--reload-debounce", 9}, {"--max-body-bytes", 10}};
+        {"--shutdown-grace", 8}, {"--reload-debounce", 9}, {"--max-body-bytes", 10},
+        {"--manager-allow", 11}, {"--manager-token-file", 12}};
     auto it = kWithValue.find(arg);
     if (it == kWithValue.end()) return fail("unknown option '" + arg + "'");
     if (!has_value) {
@@ -118,6 +121,8 @@ ParseResult parse_options(const std::vector<std::string>& args) {
       case 10:
         if (!parse_u64(value, o.max_body_bytes)) return fail("--max-body-bytes wants a number, got '" + value + "'");
         break;
+      case 11: o.manager_allow = value; break;
+      case 12: o.manager_token_file = value; break;
     }
   }
   if (!o.help && !o.version && o.table.empty()) return fail("--table FILE is required");

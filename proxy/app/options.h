@@ -28,6 +28,8 @@ struct Options {
   std::chrono::milliseconds shutdown_grace{10000};  // --shutdown-grace DURATION
   std::chrono::milliseconds reload_debounce{100};   // --reload-debounce DURATION
   uint64_t max_body_bytes = 0;                    // --max-body-bytes N (0 = unlimited)
+  std::string manager_allow = "127.0.0.0/8,::1/128";  // --manager-allow CIDR,CIDR
+  std::string manager_token_file;                 // --manager-token-file FILE
   bool help = false;
   bool version = false;
 };

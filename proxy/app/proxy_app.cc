@@ -2,7 +2,11 @@
 
 #include <csignal>
 #include <cstdio>
+#include <fstream>
+#include <future>
 #include <thread>
+
+#include <boost/asio/post.hpp>
 
 #include "proxy/config/table_yaml.h"
 
@@ -15,6 +19,27 @@ ProxyApp::ProxyApp(Options options)
   log_.open(options_.error_log);
   log_.set_level(options_.log_level);
   access_log_ = std::make_unique<AccessLog>(options_.access_log);
+
+  std::string error;
+  auto allow = admin::AccessPolicy::parse_list(options_.manager_allow, error);
+  if (!allow) throw std::runtime_error("--manager-allow: " + error);
+  std::string token;
+  if (!options_.manager_token_file.empty()) {
+    std::ifstream in(options_.manager_token_file);
+    if (!in) throw std::runtime_error("cannot read --manager-token-file " + options_.manager_token_file);
+    std::getline(in, token);
+    if (token.empty()) throw std::runtime_error("--manager-token-file " + options_.manager_token_file + " is empty");
+  }
+  auto current_fn = [this] { return current(nullptr); };
+  admin::ManagerHooks hooks;
+  hooks.current = current_fn;
+  hooks.republish = [this] { republish(); };
+  hooks.on_edit = [this](const std::string& balancer, const std::string& member, const admin::MemberEdit&) {
+    log_.info("balancer-manager: edited member " + member + " of balancer " + balancer);
+  };
+  manager_ = std::make_unique<admin::BalancerManager>(admin::AccessPolicy(std::move(*allow), token), edits_,
+                                                      std::move(hooks));
+  metrics_ = std::make_unique<admin::ProxyMetrics>(current_fn);
 }
 
 ProxyApp::~ProxyApp() = default;
@@ -28,15 +53,37 @@ std::shared_ptr<const core::Snapshot> ProxyApp::current(admin::TableInfo* info) 
 // Runs on the control thread (startup and every reload). Throws on a table that cannot be built
 // (the watcher then keeps the old table).
 void ProxyApp::publish(const config::Table& table) {
-  auto snapshot = core::build_snapshot(table, registry_, generation_ + 1);
+  config::Table edited = table;
+  edits_.apply(edited);  // balancer-manager edits survive reloads (Apache's BalancerPersist)
+  auto snapshot = core::build_snapshot(std::move(edited), registry_, generation_ + 1);
   ++generation_;
   if (server_ && started_) server_->publish(snapshot);
   if (health_) health_->update(snapshot);
+  if (heartbeat_) heartbeat_->update(snapshot);
   std::lock_guard lock(current_mutex_);
   current_ = std::move(snapshot);
   info_.generation = generation_;
   info_.source = options_.table;
   info_.loaded_at = std::chrono::system_clock::now();
+}
+
+void ProxyApp::republish() {
+  // The watcher's table and the generation belong to the control thread: run there and wait (the
+  // control thread never waits for the admin thread, so this cannot deadlock; the bound covers a
+  // control loop that has already stopped for shutdown).
+  auto done = std::make_shared<std::promise<void>>();
+  auto finished = done->get_future();
+  asio::post(control_, [this, done] {
+    if (watcher_ && watcher_->current()) {
+      try {
+        publish(*watcher_->current());
+      } catch (const std::exception& e) {
+        log_.error(std::string("balancer-manager edit could not be applied: ") + e.what());
+      }
+    }
+    done->set_value();
+  });
+  finished.wait_for(std::chrono::seconds(5));
 }
 
 void ProxyApp::register_admin_handlers() {
@@ -60,6 +107,13 @@ void ProxyApp::register_admin_handlers() {
     std::string body = admin::balancer_json(snap->balancers, name, info, core::Clock::now());
     if (body.empty()) return AdminResponse::error(404, "no balancer named '" + name + "'");
     return AdminResponse::json(200, std::move(body));
+  });
+  admin_->handle("/balancer-manager",
+                 [this](const AdminRequest& req) { return manager_->handle(req, req.client_ip); });
+  admin_->handle("/metrics", [this](const AdminRequest&) {
+    AdminResponse r = AdminResponse::text(200, metrics_->scrape());
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return r;
   });
 }
 
@@ -114,6 +168,7 @@ int ProxyApp::run() {
   wo.debounce = options_.reload_debounce;
   watcher_ = std::make_unique<TableWatcher>(control_, options_.table, log_,
                                             [this](const config::Table& t) { publish(t); }, wo);
+  watcher_->on_result([this](bool ok) { metrics_->table_reloaded(ok, generation_); });
   if (!watcher_->reload("startup")) {
     log_.error("no valid table at startup, exiting: " + options_.table);
     return 1;
@@ -134,10 +189,13 @@ int ProxyApp::run() {
               ": " + e.reason);
   });
 
+  heartbeat_ = std::make_unique<health::HeartbeatPoller>(contexts);
+
   server_->publish(current(nullptr));
   server_->start();
   started_ = true;
   health_->update(current(nullptr));
+  heartbeat_->update(current(nullptr));
   admin_->start();
   watcher_->start();
   write_port_file();
@@ -150,6 +208,7 @@ int ProxyApp::run() {
   control_.run();  // until SIGTERM/SIGINT
 
   health_->stop();
+  heartbeat_->stop();
   server_->shutdown(options_.shutdown_grace);
   admin_->stop();
   access_log_->flush();

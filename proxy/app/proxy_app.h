@@ -12,6 +12,9 @@
 
 #include "proxy/admin/admin_server.h"
 #include "proxy/admin/json_view.h"
+#include "proxy/admin/manager/balancer_manager.h"
+#include "proxy/admin/manager/edit_store.h"
+#include "proxy/admin/metrics/proxy_metrics.h"
 #include "proxy/app/access_log.h"
 #include "proxy/app/log.h"
 #include "proxy/app/options.h"
@@ -19,6 +22,7 @@
 #include "proxy/core/snapshot.h"
 #include "proxy/core/state_registry.h"
 #include "proxy/health/health_checker.h"
+#include "proxy/health/heartbeat_poller.h"
 #include "proxy/net/proxy_server.h"
 
 namespace kb::proxy::app {
@@ -39,6 +43,7 @@ class ProxyApp {
 
  private:
   void publish(const config::Table& table);
+  void republish();  // admin thread: re-apply manager edits to the current table, on the control thread
   void register_admin_handlers();
   void write_port_file();
   void on_signal(int signo);
@@ -53,6 +58,10 @@ class ProxyApp {
   core::StateRegistry registry_;
   std::unique_ptr<net::ProxyServer> server_;
   std::unique_ptr<health::HealthChecker> health_;
+  std::unique_ptr<health::HeartbeatPoller> heartbeat_;
+  admin::EditStore edits_;
+  std::unique_ptr<admin::BalancerManager> manager_;
+  std::unique_ptr<admin::ProxyMetrics> metrics_;
   std::unique_ptr<admin::AdminServer> admin_;
   std::unique_ptr<TableWatcher> watcher_;
 

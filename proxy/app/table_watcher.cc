@@ -96,6 +96,7 @@ bool TableWatcher::reload(std::string_view reason) {
     std::string prefix = "table rejected (" + std::string(reason) + "), " +
                          (current_ ? "keeping the current table" : "no table loaded") + ": ";
     for (const auto& e : result.errors) log_.error(prefix + e.to_string());
+    if (on_result_) on_result_(false);
     return false;
   }
   if (current_ && *current_ == result.table) {
@@ -109,10 +110,12 @@ bool TableWatcher::reload(std::string_view reason) {
     ++reloads_failed_;
     log_.error("table " + path_ + " (" + std::string(reason) + ") could not be applied, " +
                (current_ ? "keeping the current table" : "no table loaded") + ": " + e.what());
+    if (on_result_) on_result_(false);
     return false;
   }
   current_ = std::move(result.table);
   ++reloads_ok_;
+  if (on_result_) on_result_(true);
   log_.info("table " + path_ + " (" + std::string(reason) + ") loaded: " +
             std::to_string(current_->balancers.size()) + " balancers, " +
             std::to_string(current_->routes.size()) + " routes");

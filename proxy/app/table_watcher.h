@@ -40,6 +40,9 @@ class TableWatcher {
       : TableWatcher(io, std::move(path), log, std::move(publish), Options{}) {}
   ~TableWatcher();
 
+  // Called after every reload attempt that was not a no-op: true = published, false = rejected.
+  void on_result(std::function<void(bool)> callback) { on_result_ = std::move(callback); }
+
   // Starts watching the directory (throws std::system_error if inotify fails).
   void start();
   void stop();
@@ -63,6 +66,7 @@ class TableWatcher {
   std::string base_;
   Logger& log_;
   Publish publish_;
+  std::function<void(bool)> on_result_;
   Options options_;
   int inotify_fd_ = -1;
   std::unique_ptr<boost::asio::posix::stream_descriptor> stream_;

@@ -105,6 +105,13 @@ def test_admin(c):
     one = json.loads(c.admin_get("/api/balancers/web").body)
     check(one["balancer"]["name"] == "web", "one balancer: %s" % one)
     check(c.admin_get("/api/balancers/nope").status == 404, "unknown balancer must 404")
+    check(c.admin_get("/nope").status == 404, "unknown admin path must 404")
+    # The balancer-manager and /metrics are wired into the same listener.
+    m = c.admin_get("/metrics")
+    check(m.status == 200 and "kubebalancer_table_generation" in m.text, "metrics: %d %s" % (m.status, m.text[:300]))
+    check(m.header("content-type", "").startswith("text/plain"), "metrics content type")
+    bm = c.admin_get("/balancer-manager")
+    check(bm.status == 200 and "web" in bm.text, "balancer-manager: %d %s" % (bm.status, bm.text[:300]))
 
 
 def main():
