@@ -110,6 +110,9 @@ kube::Condition invalid_spec_condition(const FieldErrors& errors, int64_t genera
     if (!c.message.empty()) c.message += "; ";
     c.message += e.to_string();
   }
+  // metav1.Condition allows 32768 characters; the events carry every error in full anyway.
+  constexpr size_t kMaxMessage = 4096;
+  if (c.message.size() > kMaxMessage) c.message = c.message.substr(0, kMaxMessage - 3) + "...";
   return c;
 }
 

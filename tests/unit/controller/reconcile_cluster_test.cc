@@ -108,6 +108,33 @@ TEST(ReconcileCluster, MissingServiceRendersNoMembersWithoutInvalidSpec) {
   EXPECT_EQ(status_of(out, "web").total_members, 0);
 }
 
+TEST(ReconcileCluster, PortRequiredWhenTheServiceHasSeveral) {
+  Snapshot s = with_service();
+  s.services[0].ports.push_back({"admin", "TCP", 9000, kube::IntOrString{true, 9000, ""}});
+  kube::BalancerCluster c = cluster_for_service("shop", "web", "web", 0);
+  s.balancer_clusters.push_back(c);
+  const Output out = reconcile(s, Options{});
+  expect_valid_table(out.table);
+  const auto& st = status_of(out, "web");
+  EXPECT_EQ(st.invalid_spec.status, "True");
+  EXPECT_NE(st.invalid_spec.message.find("spec.service.port: names no port of Service web, which has 2 ports"),
+            std::string::npos);
+  ASSERT_NE(find_balancer(out.table, "shop/web"), nullptr);
+  EXPECT_TRUE(find_balancer(out.table, "shop/web")->members.empty());
+}
+
+TEST(ReconcileCluster, LongInvalidSpecMessageIsCapped) {
+  Snapshot s;
+  kube::BalancerCluster c;
+  c.metadata = meta("legacy", "many");
+  c.spec.members.emplace();
+  for (int i = 0; i < 200; ++i) c.spec.members->push_back(static_member("ftp://host-" + std::to_string(i), "", ""));
+  s.balancer_clusters.push_back(c);
+  const Output out = reconcile(s, Options{});
+  EXPECT_LE(status_of(out, "many").invalid_spec.message.size(), 4096u);
+  EXPECT_EQ(out.events.size(), 200u);
+}
+
 TEST(ReconcileCluster, StaticMembers) {
   Snapshot s;
   kube::BalancerCluster c;

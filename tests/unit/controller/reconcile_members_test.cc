@@ -225,6 +225,18 @@ TEST(ReconcileMembers, RouteFromAddressAnnotation) {
   EXPECT_EQ(balancer(out).members[0].route, "10.0.0.7");
 }
 
+TEST(ReconcileMembers, RouteFromHostnameForStatefulSets) {
+  kube::Endpoint with_hostname = endpoint("10.0.0.7", "db-0");
+  with_hostname.hostname = "db-0";
+  kube::Endpoint without = endpoint("10.0.0.8", "db-1");
+  Snapshot s = shop({with_hostname, without});
+  s.services[0].metadata.annotations["kubebalancer.io/routefrom"] = "hostname";
+  s.endpoint_slices[0].endpoints[0].hostname = "node-zero";
+  const Output out = reconcile(s, Options{});
+  EXPECT_EQ(find_member(balancer(out), "db-0")->route, "node-zero");
+  EXPECT_EQ(find_member(balancer(out), "db-1")->route, "db-1");  // falls back to the pod name
+}
+
 TEST(ReconcileMembers, RoutesFromRoutesAnnotation) {
   Snapshot s = shop({endpoint("10.0.0.7", "web-a"), endpoint("10.0.0.8", "web-b")});
   s.services[0].metadata.annotations["kubebalancer.io/routefrom"] = "annotation";
