@@ -20,6 +20,7 @@ namespace cfg = proxy::config;
 
 constexpr const char* kReasonInvalidSpec = "InvalidSpec";
 constexpr const char* kReasonRouteConflict = "RouteConflict";
+constexpr const char* kReasonServiceClaimed = "ServiceClaimed";
 
 template <typename T>
 std::vector<const T*> in_scope_sorted(const std::vector<T>& objects, const Options& options) {
@@ -81,7 +82,14 @@ class Builder {
           report(out_.events, ref_of(svc->metadata, "v1", "Service"), kReasonInvalidSpec, r.service_errors);
       }
       if (r.balancer) {
-        if (!r.service_key.empty()) claims_.try_emplace(r.service_key, r.balancer->name);  // first by name wins
+        if (!r.service_key.empty()) {
+          auto [it, inserted] = claims_.try_emplace(r.service_key, r.balancer->name);  // first by name wins
+          if (!inserted)
+            out_.events.push_back({ref_of(cluster->metadata, "kubebalancer.io/v1alpha1", kube::kBalancerClusterKind),
+                                   "Warning", kReasonServiceClaimed,
+                                   "spec.service: Service port " + r.service_key + " is already taken by balancer " +
+                                       it->second + "; Ingress routes to the Service use that one"});
+        }
         balancers_.emplace(r.balancer->name, std::move(*r.balancer));
       }
       out_.balancer_cluster_statuses.push_back(std::move(r.status));

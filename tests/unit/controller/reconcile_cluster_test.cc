@@ -98,6 +98,22 @@ TEST(ReconcileCluster, ServicePortByName) {
   EXPECT_EQ(out.table.balancers[0].members.size(), 2u);
 }
 
+TEST(ReconcileCluster, TwoClustersForOneServicePortFirstByNameTakesTheIngressRoutes) {
+  Snapshot s = with_service();
+  s.balancer_clusters.push_back(cluster_for_service("shop", "zeta", "web", 80));
+  s.balancer_clusters.push_back(cluster_for_service("shop", "alpha", "web", 80));
+  s.ingress_classes.push_back(our_class());
+  s.ingresses.push_back(ingress("shop", "web", "", {path("/", "Prefix", service_backend("web", 80))}));
+  const Output out = reconcile(s, Options{});
+  expect_valid_table(out.table);
+  EXPECT_EQ(out.table.routes[0].balancer, "shop/alpha");
+  EXPECT_EQ(out.table.balancers.size(), 2u);  // both rendered
+  ASSERT_EQ(out.events.size(), 1u);
+  EXPECT_EQ(out.events[0].object.name, "zeta");
+  EXPECT_EQ(out.events[0].reason, "ServiceClaimed");
+  EXPECT_NE(out.events[0].message.find("already taken by balancer shop/alpha"), std::string::npos);
+}
+
 TEST(ReconcileCluster, MissingServiceRendersNoMembersWithoutInvalidSpec) {
   Snapshot s;
   s.balancer_clusters.push_back(cluster_for_service("shop", "web", "web", 80));
