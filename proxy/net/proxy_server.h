@@ -1,6 +1,51 @@
 #pragma once
 // The data plane: N worker threads, each with its own io_context, accepting client connections and
 // relaying HTTP/1.1 to balancer members. The app wires it; tests start it on port 0.
+//
+// Behaviour (see /work/shared/PERFORMANCE.md for why it is built this way):
+// * Threads: every worker owns an io_context, an acceptor on the shared port (SO_REUSEPORT), an
+//   upstream connection pool and its snapshot pointer; a connection never leaves its worker, so
+//   nothing on the request path takes a lock. publish() posts the new snapshot to each worker; a
+//   request copies the pointer once and finishes on the table it started with (no table: 503).
+// * Client side: HTTP/1.1 and 1.0, keep-alive, pipelined requests answered in order (one at a
+//   time). TCP_NODELAY on both sides. Beast's parsers driven by our own read loop; each forwarded
+//   header block is serialized by hand and leaves with the first body bytes in one gather write.
+// * Routing: snapshot->route(lower-case host without port, path); no match -> 404.
+//   absolute-form targets use their authority as the host.
+// * Bodies are streamed through a 32 KiB buffer both ways, never held whole. Content-Length bodies
+//   keep their length; chunked bodies are de-chunked and re-chunked (extensions and trailers are
+//   dropped); a response without length is re-chunked for HTTP/1.1 clients and close-delimited for
+//   HTTP/1.0 ones. `Expect: 100-continue` is answered by the proxy (100 sent once it is about to
+//   read the body) and not forwarded.
+// * Balancing (core::Balancer contract): pick() with the target and every Cookie value; a connect
+//   failure calls on_failure() and fails over to another member while failovers < max_attempts()
+//   (all failed -> 502). A pooled connection found dead (no response) is retried once on a fresh
+//   connection to the same member when the whole request went out in one write. After the request
+//   was sent, a lost connection fails over only for idempotent methods without a body. on_response
+//   for every response (and read timeouts, status 0, timed_out = true), on_done once per pick with
+//   the socket bytes sent to / read from the member.
+// * Timeouts: connect = member connectiontimeout, else balancer connection_timeout; response (and
+//   every member read/write) = member timeout, else balancer member_timeout -> 504. Client:
+//   client_header_timeout for a request header (408), idle_timeout between requests and for body
+//   and response writes. Enforced by one sweep per worker every 50 ms, not a timer per operation.
+// * Local answers, short text/plain bodies: 400 malformed (also duplicate Content-Length, missing
+//   Host on 1.1, bad target), 405 CONNECT, 408, 413 body over max_body_bytes (Content-Length at
+//   once, chunked when the limit is crossed), 431 header over max_header_bytes, 404 no route, 503
+//   pick found no member (pick.error_status), 502 unreachable / invalid or truncated response,
+//   504 response timeout. A local answer closes the connection when the request body was not read.
+// * Forwarded request: hop-by-hop headers removed (Connection and the headers it names,
+//   Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-Authenticate,
+//   Proxy-Authorization); X-Forwarded-For appended with the client IP; X-Forwarded-Proto
+//   (public_scheme) and X-Forwarded-Host (client Host) replaced; Host = member host_header, or the
+//   client's with preserve_host; the member's base path prefixed to the target.
+// * Response: hop-by-hop headers removed; Location, Content-Location and URI pointing at the member
+//   URL are rewritten to public_scheme://client-host/... (ProxyPassReverse); the route cookie
+//   (sticky.route_cookie) is added when pick.route_changed and the member has a route.
+// * Upgrade: a request with Connection: Upgrade + Upgrade that the member answers with 101 becomes a
+//   byte tunnel until either side closes (idle_timeout applies).
+// * shutdown(grace): stop accepting, close idle connections, let in-flight requests finish (their
+//   responses carry Connection: close) up to `grace`, then close everything and join.
+// * stats(): atomic counters (connections, requests, upstream opened/reused/failed, timeouts...).
 #include <chrono>
 #include <cstdint>
 #include <functional>

@@ -66,6 +66,9 @@ class Proxy {
   ~Proxy() { server_->shutdown(std::chrono::milliseconds(0)); }
   uint16_t port() const { return server_->port(); }
   ProxyServer& server() { return *server_; }
+  void publish(const config::Table& table, uint64_t generation) {
+    server_->publish(core::build_snapshot(table, registry_, generation));
+  }
   // The records once at least `n` were logged (the log line is written after the response).
   std::vector<RequestRecord> records(std::size_t n) {
     for (int i = 0; i < 500; ++i) {
@@ -469,6 +472,37 @@ TEST(ProxyLoopback, GracefulShutdownFinishesInFlightRequests) {
   EXPECT_EQ(r.result_int(), 200);
   EXPECT_EQ(r.body(), "slow");
   EXPECT_TRUE(idle.closed());
+}
+
+TEST(ProxyLoopback, PublishSwapsTheTable) {
+  TestBackend first;
+  TestBackend second;
+  Proxy proxy(table_with({member(first.port())}), one_worker());
+  Client client(proxy.port());
+  EXPECT_EQ(client.get("/").result_int(), 200);
+  proxy.publish(table_with({member(second.port())}), 2);
+  // The swap is posted to the worker; the next requests see it.
+  for (int i = 0; i < 200 && second.requests() == 0; ++i) {
+    EXPECT_EQ(client.get("/").result_int(), 200);
+  }
+  EXPECT_EQ(second.requests(), 1u);
+  const uint64_t on_first = first.requests();
+  EXPECT_EQ(client.get("/").result_int(), 200);
+  EXPECT_EQ(first.requests(), on_first);
+}
+
+TEST(ProxyLoopback, SlowRequestHeaderIs408AndIdleConnectionsClose) {
+  TestBackend backend;
+  ServerOptions o = one_worker();
+  o.client_header_timeout = std::chrono::milliseconds(200);
+  o.idle_timeout = std::chrono::milliseconds(200);
+  Proxy proxy(table_with({member(backend.port())}), o);
+  Client slow(proxy.port());
+  slow.send("GET / HTTP/1.1\r\nHost: a\r\n");  // never finished
+  EXPECT_EQ(slow.read().result_int(), 408);
+  Client idle(proxy.port());
+  EXPECT_EQ(idle.get("/").result_int(), 200);
+  EXPECT_TRUE(idle.closed());  // after idle_timeout
 }
 
 TEST(ProxyLoopback, GarbageNeverCrashes) {
