@@ -92,7 +92,8 @@ admin_url="http://127.0.0.1:$admin_port"
 if [ "$check" = 0 ]; then
   cat <<EOT
 
-kube-balancer demo running: proxy $url, admin $admin_url, backends 127.0.0.1:9001-9003.
+kube-balancer demo running: proxy $url, admin $admin_url,
+backends 127.0.0.1:$(cat "$work/b1.port"), :$(cat "$work/b2.port"), :$(cat "$work/b3.port") (routes r1, r2, r3).
 Try:
   curl -v $url/                                  # a backend sets JSESSIONID=<id>.<route>
   curl -c /tmp/jar -b /tmp/jar $url/             # repeat: same backend every time (sticky)

@@ -207,6 +207,10 @@ int ProxyApp::run() {
   await_signal();
   control_.run();  // until SIGTERM/SIGINT
 
+  // Default dispositions again: a second Ctrl-C or SIGTERM during the grace period ends the
+  // process at once instead of waiting for in-flight requests.
+  boost::system::error_code ignored;
+  signals_.clear(ignored);
   health_->stop();
   heartbeat_->stop();
   server_->shutdown(options_.shutdown_grace);

@@ -3,6 +3,7 @@
 table is rejected with file:line and field in the error log and the previous table keeps serving."""
 import json
 import os
+import signal
 import sys
 import threading
 
@@ -89,14 +90,25 @@ def test_bad_table_keeps_old(c):
     check(len(json.loads(c.admin_get("/api/balancers").body)["balancers"][0]["members"]) == 1, "fixed table")
 
 
+def test_sighup_reloads(c):
+    # SIGHUP re-reads the file; the table is equal, so nothing is published (logged at debug).
+    gen = generation(c)
+    c.proxy.send_signal(signal.SIGHUP)
+    kbtest.wait_for(lambda: "(SIGHUP) unchanged" in c.error_log(), timeout=20, what="SIGHUP reload")
+    check(generation(c) == gen, "an equal table must not be published")
+    check(c.proxy.poll() is None, "SIGHUP must not stop the proxy")
+
+
 def main():
     args = kbtest.binaries()
-    with kbtest.Cluster(args, backends=3) as c:
+    with kbtest.Cluster(args, backends=3, proxy_args=["--log-level", "debug"]) as c:
         test_reload_under_load(c)
         print("ok test_reload_under_load")
         test_bad_table_keeps_old(c)
         print("ok test_bad_table_keeps_old")
-    print("2 passed, 0 failed")
+        test_sighup_reloads(c)
+        print("ok test_sighup_reloads")
+    print("3 passed, 0 failed")
 
 
 if __name__ == "__main__":
