@@ -126,4 +126,12 @@ done
 api="$(curl -sS "$admin_url/api/balancers")" || fail "admin api"
 grep -q '"name":"demo"' <<<"$api" || fail "admin api: $api"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$admin_url/readyz")" = 200 ] || fail "readyz"
-echo "demo.sh --check: OK (sticky to $route, url-param routing, admin API)"
+# The health checks (hcinterval 2s) see all three backends passing.
+passing=0
+for _ in $(seq 100); do
+  passing="$(curl -sS "$admin_url/api/balancers" | grep -o '"state":"passing"' | wc -l)"
+  [ "$passing" = 3 ] && break
+  sleep 0.1
+done
+[ "$passing" = 3 ] || fail "health checks: $passing of 3 members passing"
+echo "demo.sh --check: OK (sticky to $route, url-param routing, admin API, health checks)"
