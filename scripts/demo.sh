@@ -129,7 +129,7 @@ grep -q '"name":"demo"' <<<"$api" || fail "admin api: $api"
 # The health checks (hcinterval 2s) see all three backends passing.
 passing=0
 for _ in $(seq 100); do
-  passing="$(curl -sS "$admin_url/api/balancers" | grep -o '"state":"passing"' | wc -l)"
+  passing="$(curl -sS "$admin_url/api/balancers" | grep -o '"state":"passing"' | wc -l || true)"
   [ "$passing" = 3 ] && break
   sleep 0.1
 done
