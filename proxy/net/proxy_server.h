@@ -44,7 +44,8 @@
 // * Upgrade: a request with Connection: Upgrade + Upgrade that the member answers with 101 becomes a
 //   byte tunnel until either side closes (idle_timeout applies).
 // * shutdown(grace): stop accepting, close idle connections, let in-flight requests finish (their
-//   responses carry Connection: close) up to `grace`, then close everything and join.
+//   responses carry Connection: close) up to `grace`, then close everything, stop the worker
+//   io_contexts (work others queued on worker_context() is abandoned: stop it first) and join.
 // * stats(): atomic counters (connections, requests, upstream opened/reused/failed, timeouts...).
 #include <chrono>
 #include <cstdint>

@@ -121,16 +121,20 @@ void Worker::close_all() {
     sweep_timer_->cancel();
     pool_.clear();
     for (ClientSession* s = sessions_; s != nullptr; s = s->next_) s->close();
+    closed_all_ = true;
   });
 }
 
 void Worker::join(std::chrono::milliseconds wait) {
   if (!thread_.joinable()) return;
+  // After close_all() every session unwinds within a few handler runs. Then stop the loop even if
+  // others still have work queued on this io_context (health-check timers, for instance).
   const auto until = std::chrono::steady_clock::now() + wait;
-  while (!finished_ && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  while (!finished_ && (!closed_all_ || session_count_.load() > 0) &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  if (!finished_) ioc_->stop();  // something refused to finish; abandon it
+  ioc_->stop();
   thread_.join();
 }
 

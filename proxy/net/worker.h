@@ -72,6 +72,7 @@ class Worker {
   bool closing_ = false;
   std::thread thread_;
   std::atomic<bool> finished_{false};
+  std::atomic<bool> closed_all_{false};  // close_all() ran on the worker thread
 };
 
 }  // namespace kb::proxy::net
