@@ -161,18 +161,43 @@ def run(procs, args):
     kbtest.check(cs.sample_backends(proxy_port, 6) and
                  set(cs.sample_backends(proxy_port, 6)) <= {"b2", "b3"}, "routing after the restart")
 
+    step("429 Too Many Requests with Retry-After on the relist is waited out")
+    base = _counts(api)
+    api.faults({"errors": {"count": 3, "code": 429, "retry_after": 1, "verbs": ["list"]}})
+    api.faults({"compact": True, "expire_watches": True})
+    _wait_counts(api, base, lists=5, watches=5, what="relists after 429s")
+    kbtest.check(api.faults({})["errors"] is None, "the injected 429s were not all consumed")
+    kbtest.check(cs.table_state(table) == before, "the table file changed across the 429s")
+
     step("changes after all that still reach the proxy")
     api.create(cs.SLICES, cs.endpoint_slice("web-b1", "web", ports["b1"], "pod-b1"))
     took = cs.wait_routing(proxy_port, {"b1", "b2", "b3"}, timeout=30, what="routing after the restart")
     print("   endpoint change after the restart -> routing followed in %.3f s" % took)
+
+    step("a second replica publishes its own table but does not write; it takes over on release")
+    table2 = procs.path("table2.yaml")
+    argv2 = [a if a != table else table2 for a in controller_argv]
+    argv2[argv2.index("kb-test-controller")] = "kb-test-controller-2"
+    argv2[argv2.index("--kubeconfig") + 1] = api_server.kubeconfig
+    controller2 = procs.start(argv2, "controller2")[0]
+    kbtest.wait_for(lambda: os.path.exists(table2) and cs.table_state(table2)[2] == cs.table_state(table)[2],
+                    timeout=30, what="the second replica's table to equal the first's")
+    lease = api.get("/apis/coordination.k8s.io/v1/namespaces/default/leases/kube-balancer-controller")
+    kbtest.check(lease["spec"].get("holderIdentity") == "kb-test-controller", "lease moved: %s" % lease["spec"])
 
     event_count = len(_events_for(api, "bad"))
     kbtest.check(event_count == len(events),
                  "the invalid spec was reported again (%d events, was %d)" % (event_count, len(events)))
     kbtest.check(controller.poll() is None, "the controller exited")
     kbtest.check(procs.stop(controller) == 0, "the controller did not exit cleanly on SIGTERM")
-    lease = api.get("/apis/coordination.k8s.io/v1/namespaces/default/leases/kube-balancer-controller")
-    kbtest.check(not lease["spec"].get("holderIdentity"), "the lease was not released: %s" % lease["spec"])
+
+    def holder():
+        lease = api.get("/apis/coordination.k8s.io/v1/namespaces/default/leases/kube-balancer-controller")
+        return lease["spec"].get("holderIdentity") == "kb-test-controller-2"
+
+    # The first released the lease on SIGTERM, so the second need not wait out the 15 s duration.
+    kbtest.wait_for(holder, timeout=12, interval=0.2, what="the second replica to take the lease")
+    kbtest.check(procs.stop(controller2) == 0, "the second controller did not exit cleanly")
 
 
 def _served(api):
