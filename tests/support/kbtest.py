@@ -366,7 +366,8 @@ def peak_rss_kib(pid):
 
 def sanitized():
     """True when the binaries were built with ASan (tests then use smaller transfers)."""
-    return os.environ.get("KB_SANITIZE", "OFF").upper() in ("ON", "1", "TRUE")
+    flags = (os.environ.get("KB_SANITIZE", ""), os.environ.get("KB_SANITIZER_BUILD", ""))
+    return any(f.upper() in ("ON", "1", "TRUE", "YES") for f in flags)
 
 
 def binaries():
