@@ -49,7 +49,12 @@ def crd():
                      "priority": 1},
                     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}],
                 "schema": {"openAPIV3Schema": {"type": "object", "properties": {
-                    "spec": {"type": "object", "required": ["service"], "properties": {
+                    "spec": {"type": "object", "required": ["service"],
+                             "x-kubernetes-validations": [{
+                                 "rule": "!has(self.maxattempts) || self.maxattempts <= 50 || "
+                                         "has(self.extra)",
+                                 "message": "maxattempts above 50 needs extra"}],
+                             "properties": {
                         "service": {"type": "string", "minLength": 1},
                         "lbmethod": {"type": "string", "default": "byrequests",
                                      "enum": ["byrequests", "bytraffic", "bybusyness", "heartbeat"]},
@@ -377,6 +382,10 @@ class CrudTest(ServerTest):
         self.ok(self.api.patch(BC + "/fin", {"metadata": {"finalizers": None}}))
         self.status_error(self.api.get(BC + "/fin"), 404, "NotFound")
 
+    def test_system_namespaces_cannot_be_deleted(self):
+        self.status_error(self.api.delete(NS + "/default"), 403, "Forbidden")
+        self.ok(self.api.get(NS + "/default"))
+
     def test_deleting_a_namespace_deletes_its_objects(self):
         self.namespace("doomed")
         self.ok(self.api.create(NS + "/doomed/services", service("s")), 201)
@@ -593,12 +602,18 @@ class CustomResourceTest(ServerTest):
         r = self.ok(self.api.create(BC, obj), 201)
         self.assertEqual(r["spec"]["lbmethod"], "byrequests")
         self.assertEqual(r["spec"]["members"][0]["loadfactor"], 1)
-        bad = bc("bad", lbmethod="random", maxattempts=1000)
+        bad = bc("bad", lbmethod="random", maxattempts=-1)
         del bad["spec"]["service"]
         err = self.status_error(self.api.create(BC, bad), 422, "Invalid")
         fields = sorted(c["field"] for c in err["details"]["causes"])
         self.assertEqual(fields, ["spec.lbmethod", "spec.maxattempts", "spec.service"])
-        self.assertIn('BalancerCluster "bad" is invalid', err["message"])
+        self.assertIn('BalancerCluster.kubebalancer.io "bad" is invalid', err["message"])
+        # x-kubernetes-validations (CEL) on spec.
+        err = self.status_error(self.api.create(BC, bc("cel", maxattempts=60)), 422, "Invalid")
+        self.assertEqual(err["details"]["causes"], [{
+            "reason": "FieldValueInvalid", "field": "spec",
+            "message": 'Invalid value: "object": maxattempts above 50 needs extra'}])
+        self.ok(self.api.create(BC, bc("cel", maxattempts=60, extra={"why": "test"})), 201)
         wrong_type = bc("wt", maxattempts="three")
         self.status_error(self.api.create(BC, wrong_type), 422, "Invalid")
 

@@ -57,7 +57,7 @@ def default_object(kind, obj, allocator=None, used_ips=()):
                     port.setdefault("targetPort", port["port"])
         obj.setdefault("status", {"loadBalancer": {}})
     elif kind == "Namespace":
-        obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         obj["status"] = {"phase": "Active"}
         labels = obj["metadata"].setdefault("labels", {})
         labels["kubernetes.io/metadata.name"] = obj["metadata"]["name"]

@@ -79,7 +79,8 @@ def conflict(rtype, name):
 def invalid(rtype, name, causes):
     """causes: list of (field, message, type) where type is e.g. FieldValueRequired."""
     text = "; ".join("%s: %s" % (f, m) for f, m, _ in causes)
-    return ApiError(422, '%s "%s" is invalid: %s' % (rtype.kind, name, text), "Invalid",
+    kind = rtype.kind + ("." + rtype.group if rtype.group else "")
+    return ApiError(422, '%s "%s" is invalid: %s' % (kind, name, text), "Invalid",
                     {"name": name, "group": rtype.group, "kind": rtype.kind,
                      "causes": [{"reason": t, "message": m, "field": f} for f, m, t in causes]})
 

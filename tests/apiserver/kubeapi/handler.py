@@ -9,7 +9,7 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler
 
-from . import negotiate, openapi
+from . import negotiate, openapi, protobuf
 from .errors import ApiError, bad_request, expired, success_status
 from .selectors import parse_field_selector, parse_label_selector
 from .table import make_table
@@ -382,6 +382,8 @@ class ApiHandler(BaseHTTPRequestHandler):
         serve_watch(self, req, rtype, version, namespace, self._selectors(req, rtype))
 
     def _body(self, req):
+        if (self.headers.get("Content-Type") or "").startswith("application/vnd.kubernetes.protobuf"):
+            return protobuf.decode_object(req.body)
         try:
             return json.loads(req.body.decode("utf-8")) if req.body else None
         except (ValueError, UnicodeDecodeError) as e:

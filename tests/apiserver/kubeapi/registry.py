@@ -258,6 +258,9 @@ class Registry:
         current = self.store.get(rtype.key, namespace, name)
         if current is None:
             raise not_found(rtype, name)
+        if rtype.key == ("", "namespaces") and name in ("default", "kube-system", "kube-public"):
+            raise ApiError(403, 'namespaces "%s" is forbidden: this namespace may not be deleted'
+                           % name, "Forbidden", {"name": name, "kind": "namespaces"})
         pre = options.get("preconditions") or {}
         if pre.get("uid") and pre["uid"] != current["metadata"].get("uid"):
             raise ApiError(409, "Precondition failed: UID in precondition: %s, UID in object meta: "

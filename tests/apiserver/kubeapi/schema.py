@@ -1,9 +1,11 @@
 """Structural-schema handling for custom resources, in the API server's order: prune unknown
 fields, apply defaults, validate (types, required, enum, bounds, lengths, patterns, items).
-CEL rules (x-kubernetes-validations) are not evaluated."""
+x-kubernetes-validations rules are evaluated for the CEL subset in cel.py."""
 import copy
 import json
 import re
+
+from . import cel
 
 _ROOT_KEEP = {"apiVersion", "kind", "metadata"}
 
@@ -111,6 +113,14 @@ def _validate(value, schema, path, causes):
                        % (_show(value), field, schema.get("type"), _show(value)),
                        "FieldValueTypeInvalid"))
         return
+    for rule in schema.get("x-kubernetes-validations") or []:
+        compiled = cel.compile_rule(rule.get("rule", "")) if isinstance(rule, dict) else None
+        if compiled is not None and not cel.holds(compiled, value):
+            shown = '"object"' if isinstance(value, dict) else \
+                ('"array"' if isinstance(value, list) else _show(value))
+            causes.append((field, "Invalid value: %s: %s"
+                           % (shown, rule.get("message") or "failed rule: " + rule["rule"]),
+                           "FieldValueInvalid"))
     if "enum" in schema and value not in schema["enum"]:
         causes.append((field, "Unsupported value: %s: supported values: %s"
                        % (_show(value), ", ".join(_show(e) for e in schema["enum"])),
