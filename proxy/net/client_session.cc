@@ -33,7 +33,7 @@ void ClientSession::start(Worker& worker, tcp::socket socket) {
 ClientSession::ClientSession(Worker& worker, tcp::socket socket)
     : worker_(worker),
       client_(std::move(socket)),
-      client_buf_(worker.options().max_header_bytes + 2 * detail::kReadSize),
+      client_buf_(worker.options().max_header_bytes + detail::kBodyBufSize + detail::kReadSize),
       body_buf_(std::make_unique<char[]>(detail::kBodyBufSize)) {
   error_code ec;
   client_.set_option(tcp::no_delay(true), ec);

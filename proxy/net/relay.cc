@@ -1,6 +1,7 @@
 // The byte relays of one request: request head + body to the member, response head + body back.
 // Every message goes out as one gather write per relay chunk: the header block rides with the
 // first body bytes (PERFORMANCE.md: one write per message, no Nagle stall).
+#include <algorithm>
 #include <array>
 #include <utility>  // before asio/co_spawn.hpp (awaitable.hpp needs std::exchange)
 
@@ -76,14 +77,15 @@ asio::awaitable<ClientSession::SendResult> ClientSession::send_request() {
           if (n > 0 && client_buf_.size() > 0) continue;
         }
         if (body.size != detail::kBodyBufSize) break;  // forward what we have now
-        if (client_buf_.size() + detail::kReadSize > client_buf_.max_size()) {
+        // Bulk bodies: read as much as the relay chunk holds, one syscall per chunk.
+        const std::size_t want = std::max(detail::kReadSize, static_cast<std::size_t>(body.size));
+        if (client_buf_.size() + want > client_buf_.max_size()) {
           body_error_ = http::error::bad_chunk;
           co_return SendResult::kBadBody;
         }
         arm(opts.idle_timeout);
         error_code ec;
-        const std::size_t n =
-            co_await client_.async_read_some(client_buf_.prepare(detail::kReadSize), with(ec));
+        const std::size_t n = co_await client_.async_read_some(client_buf_.prepare(want), with(ec));
         if (ec || closed_) co_return SendResult::kClientError;
         client_buf_.commit(n);
       }
@@ -247,7 +249,8 @@ asio::awaitable<bool> ClientSession::relay_response(core::Balancer& balancer,
         if (body.size != detail::kBodyBufSize) break;
         arm(io_timeout_);
         error_code ec;
-        const std::size_t n = co_await up_->socket.async_read_some(in.prepare(detail::kReadSize), with(ec));
+        const std::size_t want = std::max(detail::kReadSize, static_cast<std::size_t>(body.size));
+        const std::size_t n = co_await up_->socket.async_read_some(in.prepare(want), with(ec));
         if (ec == asio::error::eof) {
           error_code pec;
           res_->put_eof(pec);  // completes a close-delimited body; anything else is truncated
