@@ -10,6 +10,7 @@ watches and an API server restart must be survived with the table file left unto
 and routing must still follow changes afterwards."""
 import argparse
 import os
+import shutil
 import sys
 import time
 
@@ -48,6 +49,7 @@ def main():
                     print("==== %s (last 60 lines)" % name)
                     print("\n".join(text.splitlines()[-60:]))
             raise
+    shutil.rmtree(procs.dir, ignore_errors=True)  # kept on failure, for the logs
     print("PASS")
 
 
@@ -174,12 +176,28 @@ def run(procs, args):
     took = cs.wait_routing(proxy_port, {"b1", "b2", "b3"}, timeout=30, what="routing after the restart")
     print("   endpoint change after the restart -> routing followed in %.3f s" % took)
 
-    step("a second replica publishes its own table but does not write; it takes over on release")
+    step("a second replica (in-cluster configuration) publishes its own table but does not write; "
+         "it takes over on release")
     table2 = procs.path("table2.yaml")
     argv2 = [a if a != table else table2 for a in controller_argv]
     argv2[argv2.index("kb-test-controller")] = "kb-test-controller-2"
-    argv2[argv2.index("--kubeconfig") + 1] = api_server.kubeconfig
-    controller2 = procs.start(argv2, "controller2")[0]
+    i = argv2.index("--kubeconfig")
+    del argv2[i:i + 2]
+    # What a pod sees: the service environment and the service-account mount (token, ca.crt,
+    # namespace), here the directory the API server writes.
+    in_cluster = {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(api_server.port),
+                  "KB_SERVICEACCOUNT_DIR": os.path.join(api_server.state_dir, "serviceaccount")}
+    saved = {k: os.environ.get(k) for k in list(in_cluster) + ["KUBECONFIG"]}
+    os.environ.update(in_cluster)
+    os.environ.pop("KUBECONFIG", None)
+    try:
+        controller2 = procs.start(argv2, "controller2")[0]
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     kbtest.wait_for(lambda: os.path.exists(table2) and cs.table_state(table2)[2] == cs.table_state(table)[2],
                     timeout=30, what="the second replica's table to equal the first's")
     lease = api.get("/apis/coordination.k8s.io/v1/namespaces/default/leases/kube-balancer-controller")
