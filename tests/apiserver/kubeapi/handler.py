@@ -353,6 +353,8 @@ class ApiHandler(BaseHTTPRequestHandler):
             items, rv = app.registry.list(rtype, version, namespace)
             items = [o for o in items if match(o)]
             offset, token_id = 0, None
+        if rv_param == "0" and not token:
+            limit = 0  # served from the watch cache: the real server ignores limit here
         page = items[offset:offset + limit] if limit > 0 else items[offset:]
         meta = {"resourceVersion": str(rv)}
         end = offset + len(page)

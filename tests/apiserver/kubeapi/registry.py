@@ -14,6 +14,9 @@ from .errors import ApiError, already_exists, bad_request, conflict, invalid, no
 from .patch import APPLY_PATCH, apply_patch
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apiserver's generateName alphabet
+_META_FIELDS = {"name", "generateName", "namespace", "uid", "resourceVersion", "generation",
+                "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
+                "annotations", "ownerReferences", "finalizers"}
 
 
 def rfc3339(t):
@@ -68,7 +71,13 @@ class Registry:
 
     def _admit(self, rtype, version, obj, field_validation, warnings):
         """Defaulting, pruning and validation of a whole object about to be stored."""
-        name = obj["metadata"].get("name", "")
+        meta = obj["metadata"]
+        for key in list(meta):
+            # ObjectMeta round-trips through its Go type: unknown and empty fields disappear.
+            # managedFields are not tracked by this server.
+            if key not in _META_FIELDS or meta[key] in ({}, [], None, ""):
+                del meta[key]
+        name = meta.get("name", "")
         causes = defaults.validate_name(rtype.kind, name) if name else []
         if rtype.crd_name:
             obj, schema_causes, unknown = schema.process(obj, self._schema_for(rtype, version))

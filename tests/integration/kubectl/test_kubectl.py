@@ -315,6 +315,27 @@ class KubectlTest(unittest.TestCase):
         self.assertIn('namespaces "default" is forbidden', out.stderr)
 
 
+@unittest.skipIf(KUBECTL is None, "no kubectl")
+class LegacyDiscoveryTest(unittest.TestCase):
+    """A server without aggregated discovery: kubectl falls back to /api/v1 and /apis/<g>/<v>."""
+
+    def test_fallback(self):
+        home = tempfile.mkdtemp(prefix="kb-kubectl-")
+        with ApiServer(extra_args=["--no-aggregated-discovery"]) as api:
+            argv = [KUBECTL, "--kubeconfig", api.kubeconfig, "--cache-dir",
+                    os.path.join(home, "cache")]
+            env = dict(os.environ, HOME=home)
+            out = subprocess.run(argv + ["apply", "-f", FIXTURE_CRD], capture_output=True,
+                                 text=True, timeout=60, env=env)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            out = subprocess.run(argv + ["api-resources"], capture_output=True, text=True,
+                                 timeout=60, env=env)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertRegex(out.stdout, r"balancerclusters\s+bc\s+kubebalancer.io/v1alpha1")
+            self.assertGreater(api.count("get /apis/kubebalancer.io/v1alpha1"), 0)
+        shutil.rmtree(home, ignore_errors=True)
+
+
 if __name__ == "__main__":
     if KUBECTL is None:
         print("SKIP: no kubectl found (run scripts/get-kube-tools.sh to fetch .tools/bin/kubectl)")
