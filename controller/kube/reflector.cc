@@ -15,8 +15,8 @@ Reflector::Reflector(KubeApi& api, Resource resource, std::string ns, Store& sto
                      Handler on_change, ReflectorOptions options, Logger log)
     : api_(api), resource_(std::move(resource)), namespace_(std::move(ns)), store_(store),
       on_change_(std::move(on_change)), options_(std::move(options)), log_(std::move(log)),
-      backoff_(options_.backoff_initial, options_.backoff_cap, options_.jitter,
-               options_.random ? options_.random : default_random()) {}
+      random_(options_.random ? options_.random : default_random()),
+      backoff_(options_.backoff_initial, options_.backoff_cap, options_.jitter, random_) {}
 
 void Reflector::log(const std::string& message) const {
   if (log_) {
@@ -78,7 +78,9 @@ void Reflector::list_all() {
 void Reflector::watch_once() {
   WatchOptions options;
   options.allow_bookmarks = true;
-  options.timeout_seconds = options_.watch_timeout_seconds;
+  // Spread between the timeout and twice it, as client-go does, so the reflectors of one process
+  // (and of many replicas) do not all re-watch in the same second.
+  options.timeout_seconds = static_cast<int>(options_.watch_timeout_seconds * (1.0 + random_()));
   options.resource_version = last_resource_version();
   std::shared_ptr<WatchStream> stream = api_.watch(resource_, namespace_, options);
   {

@@ -23,7 +23,7 @@ namespace kb::controller::kube {
 
 struct ReflectorOptions {
   int64_t page_size = 500;
-  int watch_timeout_seconds = 300;  // client-go picks 5-10 min; the server closes, we re-watch
+  int watch_timeout_seconds = 300;  // each watch asks for 1-2x this (client-go: 5-10 min)
   std::chrono::milliseconds backoff_initial{800};
   std::chrono::milliseconds backoff_cap{30000};
   double jitter = 1.0;
@@ -65,6 +65,7 @@ class Reflector {
   Handler on_change_;
   ReflectorOptions options_;
   Logger log_;
+  std::function<double()> random_;
   Backoff backoff_;
 
   mutable std::mutex mutex_;

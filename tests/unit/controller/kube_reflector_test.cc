@@ -151,7 +151,7 @@ TEST(Reflector, PagedListThenWatchFromTheListVersion) {
   ASSERT_GE(h.api.watch_calls.size(), 1u);
   EXPECT_EQ(h.api.watch_calls[0].resource_version, "10");
   EXPECT_TRUE(h.api.watch_calls[0].allow_bookmarks);
-  EXPECT_EQ(h.api.watch_calls[0].timeout_seconds, 77);
+  EXPECT_EQ(h.api.watch_calls[0].timeout_seconds, 115);  // 77 * (1 + random() = 0.5)
   EXPECT_EQ(h.store.size(), 4u);
   EXPECT_TRUE(h.reflector->has_synced());
   EXPECT_EQ(h.changes, 2);  // the list, then the ADDED
