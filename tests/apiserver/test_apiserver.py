@@ -603,10 +603,31 @@ class TableTest(ServerTest):
         bare = self.ok(self.api.get(BC + "/bare", headers={"Accept": TABLE}))
         self.assertEqual(bare["rows"][0]["cells"][2:5], [None, None, None])
 
-    def test_builtin_default_columns(self):
+    def test_builtin_columns(self):
         table = self.ok(self.api.get(NS, headers={"Accept": TABLE}))
+        self.assertEqual([c["name"] for c in table["columnDefinitions"]], ["Name", "Status", "Age"])
+        self.assertIn(["default", "Active"], [r["cells"][:2] for r in table["rows"]])
+        self.ok(self.api.create(ING, ingress("cols")), 201)
+        self.ok(self.api.patch(ING + "/cols/status", {"status": {"loadBalancer": {
+            "ingress": [{"ip": "127.0.0.1"}, {"hostname": "lb.test"}]}}}))
+        table = self.ok(self.api.get(ING + "/cols", headers={"Accept": TABLE}))
+        self.assertEqual([c["name"] for c in table["columnDefinitions"]],
+                         ["Name", "Class", "Hosts", "Address", "Ports", "Age"])
+        self.assertEqual(table["rows"][0]["cells"][:5],
+                         ["cols", "kube-balancer", "a.test", "127.0.0.1,lb.test", "80"])
+        self.ok(self.api.create("/api/v1/namespaces/default/services", service("cols")), 201)
+        table = self.ok(self.api.get("/api/v1/namespaces/default/services/cols",
+                                     headers={"Accept": TABLE}))
+        names = [c["name"] for c in table["columnDefinitions"]]
+        self.assertEqual(names, ["Name", "Type", "Cluster-IP", "External-IP", "Port(s)", "Age",
+                                 "Selector"])
+        cells = table["rows"][0]["cells"]
+        self.assertEqual((cells[1], cells[3], cells[4], cells[6]),
+                         ("ClusterIP", "<none>", "80/TCP", "app=cols"))
+        self.assertEqual(table["columnDefinitions"][6]["priority"], 1)
+        # Kinds without a printer get Name and Age.
+        table = self.ok(self.api.get("/api/v1/namespaces/default/pods", headers={"Accept": TABLE}))
         self.assertEqual([c["name"] for c in table["columnDefinitions"]], ["Name", "Age"])
-        self.assertIn("default", [r["cells"][0] for r in table["rows"]])
 
 
 class CustomResourceTest(ServerTest):

@@ -1,9 +1,12 @@
 """Server-side printing: the meta.k8s.io/v1 Table kubectl asks for with
 Accept: application/json;as=Table;v=v1;g=meta.k8s.io. Custom resources get their CRD's
-additionalPrinterColumns (evaluated with a JSONPath subset), everything else Name and Age."""
+additionalPrinterColumns (evaluated with a JSONPath subset), built-ins the columns of printers.py,
+anything else Name and Age."""
 import calendar
 import re
 import time
+
+from .printers import PRINTERS
 
 _NAME_COLUMN = {"name": "Name", "type": "string", "format": "name", "priority": 0,
                 "description": "Name must be unique within a namespace. Is required when creating "
@@ -140,7 +143,27 @@ def column_definitions(rtype, version):
                          "format": c.get("format", ""), "description": c.get("description", ""),
                          "priority": c.get("priority", 0)})
         return cols
+    printer = None if rtype.crd_name else PRINTERS.get(rtype.kind)
+    if printer:
+        columns, _, with_age = printer
+        cols = [dict(_NAME_COLUMN)] + [dict(c) for c in columns]
+        if with_age:
+            # The real printers put Age before priority (wide-only) columns.
+            first_wide = next((i for i, c in enumerate(cols) if c["priority"]), len(cols))
+            cols.insert(first_wide, dict(_AGE_COLUMN))
+        return cols
     return [dict(_NAME_COLUMN), dict(_AGE_COLUMN)]
+
+
+def _builtin_cells(rtype, obj, now):
+    columns, cells_of, with_age = PRINTERS[rtype.kind]
+    cells = [obj["metadata"]["name"]] + cells_of(obj)
+    if rtype.kind == "CustomResourceDefinition":
+        return cells
+    if with_age:
+        first_wide = next((i for i, c in enumerate(columns) if c["priority"]), len(columns)) + 1
+        cells.insert(first_wide, age(obj, now))
+    return cells
 
 
 def _cell(column, obj, now):
@@ -153,8 +176,10 @@ def _cell(column, obj, now):
     value = results[0]
     ctype = column.get("type", "string")
     if ctype == "date":
-        t = parse_time(value) if isinstance(value, str) else None
-        return human_duration(now - t) if t is not None else value
+        if not isinstance(value, str):
+            return None
+        t = parse_time(value)
+        return human_duration(now - t) if t is not None else "<invalid>"
     if ctype == "integer":
         return value if isinstance(value, int) and not isinstance(value, bool) else None
     if ctype == "number":
@@ -188,6 +213,8 @@ def make_table(rtype, version, objects, list_meta, include_object="Metadata", no
     for obj in objects:
         if custom:
             cells = [obj["metadata"]["name"]] + [_cell(c, obj, now) for c in rtype.columns[version]]
+        elif not rtype.crd_name and rtype.kind in PRINTERS:
+            cells = _builtin_cells(rtype, obj, now)
         else:
             cells = [obj["metadata"]["name"], age(obj, now)]
         row = {"cells": cells}

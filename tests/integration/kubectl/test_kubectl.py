@@ -306,6 +306,12 @@ class KubectlTest(unittest.TestCase):
                      "-p", '{"status":{"loadBalancer":{"ingress":[{"ip":"127.0.0.1"}]}}}')
         ing = json.loads(self.kubectl("get", "ing", "shop", "-n", "shop", "-o", "json").stdout)
         self.assertEqual(ing["status"]["loadBalancer"]["ingress"], [{"ip": "127.0.0.1"}])
+        row = self.table(self.kubectl("get", "ing", "-n", "shop").stdout)[0]
+        self.assertEqual((row["CLASS"], row["HOSTS"], row["ADDRESS"], row["PORTS"]),
+                         ("kube-balancer", "shop.example", "127.0.0.1", "80"))
+        row = self.table(self.kubectl("get", "svc", "-n", "shop", "-o", "wide").stdout)[0]
+        self.assertEqual((row["TYPE"], row["PORT(S)"], row["SELECTOR"]),
+                         ("ClusterIP", "80/TCP,9000/TCP", "app=shop"))
         out = self.kubectl("delete", "-f", manifest).stdout
         self.assertIn('service "shop" deleted', out)
         self.assertIn("No resources found", self.kubectl("get", "svc,ing", "-n", "shop").stderr)
