@@ -24,9 +24,10 @@ int StatusWriter::write_balancer_clusters(const std::vector<reconcile::BalancerC
     auto it = stored.find(key);
     if (it == stored.end()) continue;  // deleted meanwhile
     const kube::BalancerClusterStatus& current = it->second.status;
+    const std::string& version = it->second.metadata.resource_version;
     auto w = written_.find(key);
-    // Our own last write is newer than the store until its watch event arrives.
-    const kube::BalancerClusterStatus& base = w != written_.end() ? w->second.status : current;
+    const bool pending = w != written_.end() && w->second.stored_version == version;
+    const kube::BalancerClusterStatus& base = pending ? w->second.status : current;
     const std::vector<kube::ProxyMemberStats>* members = nullptr;
     if (live) {
       auto b = live->find(update.balancer);
@@ -42,7 +43,7 @@ int StatusWriter::write_balancer_clusters(const std::vector<reconcile::BalancerC
     try {
       api_.patch_status(kr::balancer_clusters(), update.namespace_name, update.name,
                         kube::balancer_cluster_status_patch(desired));
-      written_[key] = Written{desired, now};
+      written_[key] = Written{desired, now, version};
       ++patches;
     } catch (const kube::ApiError& e) {
       if (!e.not_found() && log_) log_("status of BalancerCluster " + key + ": " + e.what());
@@ -60,11 +61,14 @@ int StatusWriter::write_ingresses(const std::vector<reconcile::IngressStatusUpda
     if (it == stored.end()) continue;
     if (it->second.status == update.status) continue;
     auto w = written_ingress_.find(key);
-    if (w != written_ingress_.end() && w->second == update.status) continue;  // watch lagging
+    if (w != written_ingress_.end() && w->second.stored_version == it->second.metadata.resource_version &&
+        w->second.status == update.status) {
+      continue;  // written; the watch has not brought it back yet
+    }
     try {
       api_.patch_status(kr::ingresses(), update.namespace_name, update.name,
                         kube::ingress_status_patch(update.status));
-      written_ingress_[key] = update.status;
+      written_ingress_[key] = WrittenIngress{update.status, it->second.metadata.resource_version};
       ++patches;
     } catch (const kube::ApiError& e) {
       if (!e.not_found() && log_) log_("status of Ingress " + key + ": " + e.what());

@@ -45,16 +45,24 @@ class StatusWriter {
   void forget();
 
  private:
+  // Our last write. Until the store's copy moves past the resourceVersion it had when we wrote,
+  // the watch has not brought our write back and `status` is the newer truth; after that, the
+  // store's copy is (even when another writer changed it since).
   struct Written {
     kube::BalancerClusterStatus status;
     std::chrono::system_clock::time_point at;
+    std::string stored_version;
+  };
+  struct WrittenIngress {
+    kube::IngressStatus status;
+    std::string stored_version;
   };
   kube::KubeApi& api_;
   const Clock& clock_;
   StatusWriterOptions options_;
   Logger log_;
   std::map<std::string, Written> written_;
-  std::map<std::string, kube::IngressStatus> written_ingress_;
+  std::map<std::string, WrittenIngress> written_ingress_;
   std::set<std::tuple<std::string, std::string, std::string, std::string>> posted_events_;
 };
 

@@ -147,6 +147,19 @@ TEST(StatusWriter, WritesOnlyWhatChangedAndRateLimitsCounters) {
   EXPECT_EQ(h.api.count("patch_status"), 3u);
 }
 
+TEST(StatusWriter, AnotherWritersChangeIsCorrected) {
+  WriterHarness h;
+  h.proxy["ns/web"] = live(true);
+  h.stored["ns/web"].metadata.resource_version = "1";
+  EXPECT_EQ(h.write(), 1);
+  EXPECT_EQ(h.write(), 0);  // pending: the store still has version 1
+  // Someone else rewrote the status (say, a deposed leader with older data): version 2 arrives.
+  h.stored["ns/web"].metadata.resource_version = "2";
+  h.stored["ns/web"].status.observed_generation = 1;
+  h.stored["ns/web"].status.healthy_members = 0;
+  EXPECT_EQ(h.write(), 1);
+}
+
 TEST(StatusWriter, SkipsWhenTheStoredStatusAlreadyMatches) {
   WriterHarness h;
   h.proxy["ns/web"] = live(true);
@@ -176,7 +189,11 @@ TEST(StatusWriter, IngressStatusAndEventsOncePerProblem) {
   EXPECT_EQ(h.writer.write_ingresses({iu}, ingresses), 1);
   EXPECT_EQ(h.writer.write_ingresses({iu}, ingresses), 0);
   ingresses["ns/ing"].status = iu.status;
+  ingresses["ns/ing"].metadata.resource_version = "7";
   EXPECT_EQ(h.writer.write_ingresses({iu}, ingresses), 0);
+  ingresses["ns/ing"].status.load_balancer.clear();  // someone else cleared it
+  ingresses["ns/ing"].metadata.resource_version = "8";
+  EXPECT_EQ(h.writer.write_ingresses({iu}, ingresses), 1);
 
   reconcile::Event e;
   e.object = reconcile::ObjectRef{"kubebalancer.io/v1alpha1", "BalancerCluster", "ns", "web", "uid-1"};
