@@ -64,6 +64,17 @@ BUILTINS = [
     _builtin("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", True),
     _builtin("coordination.k8s.io", "v1", "leases", "lease", "Lease", True),
     _builtin("events.k8s.io", "v1", "events", "event", "Event", True, ["ev"]),
+    # Stored without behaviour (no controllers run here), so charts and manifests that ship
+    # them (helm install of the kube-balancer chart) apply cleanly.
+    _builtin("apps", "v1", "deployments", "deployment", "Deployment", True, ["deploy"], ["all"],
+             ["status"]),
+    _builtin("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", True),
+    _builtin("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", True),
+    _builtin("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", False),
+    _builtin("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding",
+             "ClusterRoleBinding", False),
+    _builtin("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget",
+             True, ["pdb"], (), ["status"]),
     _builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
              "CustomResourceDefinition", False, ["crd", "crds"], ["api-extensions"], ["status"]),
 ]
@@ -71,8 +82,9 @@ BUILTINS = [
 CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
 
 # Group order in discovery: the legacy group first, then as a real server lists them.
-_GROUP_ORDER = ["", "apiextensions.k8s.io", "networking.k8s.io", "discovery.k8s.io",
-                "coordination.k8s.io", "events.k8s.io"]
+_GROUP_ORDER = ["", "apps", "events.k8s.io", "policy", "rbac.authorization.k8s.io",
+                "apiextensions.k8s.io", "networking.k8s.io", "discovery.k8s.io",
+                "coordination.k8s.io"]
 
 
 def resource_type_from_crd(crd):

@@ -1,5 +1,6 @@
 """Decoding of Kubernetes protobuf request bodies (application/vnd.kubernetes.protobuf) for the few
-kinds kubectl's typed clients create: `kubectl create namespace|configmap|secret|service` send protobuf
+kinds kubectl's typed clients create: `kubectl create namespace|configmap|secret|service` and Helm's release Secrets
+(including their DeleteOptions) send protobuf
 and cannot fall back to JSON. Envelope: "k8s\\0" + runtime.Unknown{typeMeta, raw}; raw is the
 kind's generated message. Other kinds get 415 with a message naming what is supported."""
 import base64
@@ -48,8 +49,14 @@ _SCHEMAS = {
                     5: ("nodePort", "int", False), 6: ("appProtocol", "string", False)},
     "IntOrString": {1: ("type", "int", False), 2: ("intVal", "int", False),
                     3: ("strVal", "string", False)},
+    "DeleteOptions": {1: ("gracePeriodSeconds", "int", False),
+                      2: ("preconditions", "Preconditions", False),
+                      3: ("orphanDependents", "bool", False),
+                      4: ("propagationPolicy", "string", False), 5: ("dryRun", "string", True)},
+    "Preconditions": {1: ("uid", "string", False), 2: ("resourceVersion", "string", False)},
 }
-_KINDS = {("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Service")}
+_KINDS = {("meta.k8s.io/v1", "DeleteOptions"), ("v1", "DeleteOptions"), ("v1", "Namespace"),
+          ("v1", "ConfigMap"), ("v1", "Secret"), ("v1", "Service")}
 
 
 def _unsupported(message):
@@ -138,7 +145,7 @@ def decode_object(body):
     key = (type_meta.get("apiVersion", ""), type_meta.get("kind", ""))
     if key not in _KINDS:
         raise _unsupported("this test API server decodes protobuf only for %s; send %s/%s as JSON"
-                           % (", ".join(sorted(k for _, k in _KINDS)), key[0], key[1]))
+                           % (", ".join(sorted({k for _, k in _KINDS})), key[0], key[1]))
     obj = _decode(unknown.get("raw", b""), key[1])
     obj["apiVersion"], obj["kind"] = key
     return obj
