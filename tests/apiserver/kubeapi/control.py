@@ -38,19 +38,23 @@ class Stats:
 class Faults:
     """Injected failures. `errors` fails the next `count` matching resource requests with `code`
     (optionally only for some verbs/resources, with Retry-After); `watch_expired_http` answers
-    watches from a too-old resourceVersion with HTTP 410 instead of a 200 + ERROR event."""
+    watches from a too-old resourceVersion with HTTP 410 instead of a 200 + ERROR event;
+    `delay_ms` slows every resource request; `stall_watches` makes open watches go silent
+    (a server that hangs without closing); drop/expire/compact act on the store at once."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.errors = None
         self.watch_expired_http = False
+        self.delay_ms = 0            # added to every resource request (not to watch streams)
+        self.stall_watches = False   # open watches go silent (no events, no bookmarks, no close)
 
     def configure(self, spec, store):
         """Applies a POST /_test/faults body; returns a description of what is now active."""
         if not isinstance(spec, dict):
             raise ValueError("faults body must be a JSON object")
         known = {"errors", "drop_watches", "clean", "expire_before", "compact", "expire_watches",
-                 "watch_expired_http", "reset"}
+                 "watch_expired_http", "delay_ms", "stall_watches", "reset"}
         unknown = set(spec) - known
         if unknown:
             raise ValueError("unknown fault keys: %s (known: %s)"
@@ -59,6 +63,14 @@ class Faults:
             if spec.get("reset"):
                 self.errors = None
                 self.watch_expired_http = False
+                self.delay_ms = 0
+                self.stall_watches = False
+            if "delay_ms" in spec:
+                if not isinstance(spec["delay_ms"], int) or spec["delay_ms"] < 0:
+                    raise ValueError("delay_ms must be a non-negative integer")
+                self.delay_ms = spec["delay_ms"]
+            if "stall_watches" in spec:
+                self.stall_watches = bool(spec["stall_watches"])
             if "errors" in spec:
                 e = spec["errors"]
                 if e is None:
@@ -92,7 +104,8 @@ class Faults:
                 errors = dict(self.errors)
                 errors["verbs"] = sorted(errors["verbs"])
                 errors["resources"] = sorted(errors["resources"])
-            return {"errors": errors, "watch_expired_http": self.watch_expired_http}
+            return {"errors": errors, "watch_expired_http": self.watch_expired_http,
+                    "delay_ms": self.delay_ms, "stall_watches": self.stall_watches}
 
     def take_error(self, verb, resource):
         """The injected (code, retry_after, message) for this request, or None."""

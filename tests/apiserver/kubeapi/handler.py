@@ -5,6 +5,7 @@ import collections
 import json
 import sys
 import threading
+import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler
@@ -286,6 +287,8 @@ class ApiHandler(BaseHTTPRequestHandler):
             headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
             details = {"retryAfterSeconds": retry_after} if retry_after is not None else None
             raise ApiError(code, message or "injected failure (%d)" % code, None, details, headers)
+        if app.faults.delay_ms and verb != "watch":
+            time.sleep(app.faults.delay_ms / 1000.0)
         handler = getattr(self, "verb_" + verb)
         handler(req, rtype, version, namespace, name, sub)
 

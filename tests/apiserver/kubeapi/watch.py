@@ -162,7 +162,7 @@ def serve_watch(handler, req, rtype, version, namespace, match):
         next_bookmark = time.monotonic() + app.bookmark_interval
         while True:
             now = time.monotonic()
-            if now >= deadline:
+            if now >= deadline and not app.faults.stall_watches:
                 stream.end()
                 return
             wait = min(deadline - now, 0.5)
@@ -192,6 +192,11 @@ def serve_watch(handler, req, rtype, version, namespace, match):
                 stream.error(err)
                 stream.end()
                 return
+            if app.faults.stall_watches:
+                if stream.client_gone():
+                    return
+                time.sleep(0.1)  # silent: deliver nothing, keep `last`, resume when unstalled
+                continue
             for ev in events:
                 _send_event(stream, ev, visible, api_version)
             last = newest
