@@ -116,7 +116,8 @@ class ApiServer:
             argv.append("--verbose")
         argv += self.extra_args
         self.log = open(os.path.join(self.workdir, "apiserver.log"), "ab")
-        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=self.log,
+                                     stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
@@ -256,7 +257,8 @@ class ApiServer:
         return self.request("DELETE", "/_test/stats", token=False).json
 
     def count(self, key):
-        """Requests counted under `key`, e.g. "list services" or "patch ingresses.networking.k8s.io/status"."""
+        """Requests counted under `key`, e.g. "list services" or
+        "patch ingresses.networking.k8s.io/status"."""
         return self.stats()["requests"].get(key, 0)
 
     def resource_version(self):

@@ -55,7 +55,8 @@ class App:
         self.snapshots = Snapshots()
 
     def version_info(self):
-        return {"major": "1", "minor": "32", "gitVersion": "v1.32.0", "gitCommit": "kube-balancer-test",
+        return {"major": "1", "minor": "32", "gitVersion": "v1.32.0",
+                "gitCommit": "kube-balancer-test",
                 "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z",
                 "goVersion": "go1.23.0", "compiler": "gc", "platform": "linux/amd64"}
 

@@ -70,7 +70,8 @@ BUILTINS = [
              ["status"]),
     _builtin("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", True),
     _builtin("rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", True),
-    _builtin("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", False),
+    _builtin("rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole",
+             False),
     _builtin("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding",
              "ClusterRoleBinding", False),
     _builtin("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget",
@@ -177,7 +178,8 @@ class Catalog:
         for g, versions in self.by_group().items():
             if not g:
                 continue
-            gvs = [{"groupVersion": "%s/%s" % (g, v), "version": v} for v in _sort_versions(versions)]
+            gvs = [{"groupVersion": "%s/%s" % (g, v), "version": v}
+                   for v in _sort_versions(versions)]
             groups.append({"name": g, "versions": gvs, "preferredVersion": gvs[0]})
         return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
@@ -185,7 +187,8 @@ class Catalog:
         versions = self.group_versions(group)
         if not versions:
             return None
-        gvs = [{"groupVersion": "%s/%s" % (group, v), "version": v} for v in _sort_versions(versions)]
+        gvs = [{"groupVersion": "%s/%s" % (group, v), "version": v}
+               for v in _sort_versions(versions)]
         return {"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": gvs,
                 "preferredVersion": gvs[0]}
 

@@ -4,7 +4,8 @@ parentheses. compile_rule returns None for anything outside the subset; such rul
 enforced (the test server then accepts what a real server might reject)."""
 import re
 
-_TOKEN = re.compile(r"""\s*(?:(?P<str>'[^']*'|"[^"]*")|(?P<num>-?\d+)|(?P<op>&&|\|\||==|!=|<=|>=|[<>!().])|(?P<id>[A-Za-z_][A-Za-z0-9_]*))""")
+_TOKEN = re.compile(r"""\s*(?:(?P<str>'[^']*'|"[^"]*")|(?P<num>-?\d+)"""
+                    r"""|(?P<op>&&|\|\||==|!=|<=|>=|[<>!().])|(?P<id>[A-Za-z_][A-Za-z0-9_]*))""")
 
 
 class _Missing(Exception):

@@ -9,7 +9,8 @@ import subprocess
 def _run(argv):
     result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if result.returncode != 0:
-        raise RuntimeError("%s failed: %s" % (" ".join(argv), result.stderr.decode(errors="replace")))
+        raise RuntimeError("%s failed: %s" % (" ".join(argv),
+                                              result.stderr.decode(errors="replace")))
 
 
 def ensure_certs(cert_dir):

@@ -3,7 +3,8 @@ fields kube-balancer and kubectl touch. Errors are (field, message, reason) caus
 import re
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS1123_SUBDOMAIN = re.compile(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 
 
@@ -85,7 +86,8 @@ def validate_object(kind, obj):
     if kind == "Service":
         svc_type = spec.get("type", "ClusterIP")
         if svc_type not in ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName"):
-            causes.append(("spec.type", 'Unsupported value: "%s"' % svc_type, "FieldValueNotSupported"))
+            causes.append(("spec.type", 'Unsupported value: "%s"' % svc_type,
+                           "FieldValueNotSupported"))
         ports = spec.get("ports") or []
         if not ports and svc_type != "ExternalName" and spec.get("clusterIP") != "None":
             causes.append(("spec.ports", "Required value", "FieldValueRequired"))
@@ -93,7 +95,8 @@ def validate_object(kind, obj):
             port = p.get("port") if isinstance(p, dict) else None
             if not isinstance(port, int) or not 1 <= port <= 65535:
                 causes.append(("spec.ports[%d].port" % i,
-                               "Invalid value: %r: must be between 1 and 65535, inclusive" % (port,),
+                               "Invalid value: %r: must be between 1 and 65535, inclusive"
+                               % (port,),
                                "FieldValueInvalid"))
             if len(ports) > 1 and not (isinstance(p, dict) and p.get("name")):
                 causes.append(("spec.ports[%d].name" % i, "Required value", "FieldValueRequired"))
@@ -104,10 +107,12 @@ def validate_object(kind, obj):
                 pt = (path or {}).get("pathType")
                 if pt is None:
                     causes.append((field + ".pathType",
-                                   "Required value: pathType must be specified", "FieldValueRequired"))
+                                   "Required value: pathType must be specified",
+                                   "FieldValueRequired"))
                 elif pt not in ("Exact", "Prefix", "ImplementationSpecific"):
-                    causes.append((field + ".pathType", 'Unsupported value: "%s": supported values: '
-                                   '"Exact", "ImplementationSpecific", "Prefix"' % pt,
+                    causes.append((field + ".pathType",
+                                   'Unsupported value: "%s": supported values: "Exact", '
+                                   '"ImplementationSpecific", "Prefix"' % pt,
                                    "FieldValueNotSupported"))
                 if "backend" not in (path or {}):
                     causes.append((field + ".backend", "Required value", "FieldValueRequired"))
@@ -118,7 +123,8 @@ def validate_object(kind, obj):
                            '"IPv4", "IPv6"' % (at,), "FieldValueNotSupported"))
         for i, ep in enumerate(obj.get("endpoints") or []):
             if not (ep or {}).get("addresses"):
-                causes.append(("endpoints[%d].addresses" % i, "Required value", "FieldValueRequired"))
+                causes.append(("endpoints[%d].addresses" % i, "Required value",
+                               "FieldValueRequired"))
     elif kind == "IngressClass":
         if not spec.get("controller"):
             causes.append(("spec.controller", "Required value", "FieldValueRequired"))

@@ -387,12 +387,13 @@ class ApiHandler(BaseHTTPRequestHandler):
         serve_watch(self, req, rtype, version, namespace, self._selectors(req, rtype))
 
     def _body(self, req):
-        if (self.headers.get("Content-Type") or "").startswith("application/vnd.kubernetes.protobuf"):
+        content_type = self.headers.get("Content-Type") or ""
+        if content_type.startswith("application/vnd.kubernetes.protobuf"):
             return protobuf.decode_object(req.body)
         try:
             return json.loads(req.body.decode("utf-8")) if req.body else None
         except (ValueError, UnicodeDecodeError) as e:
-            if (self.headers.get("Content-Type") or "").startswith("application/apply-patch+yaml"):
+            if content_type.startswith("application/apply-patch+yaml"):
                 return _yaml_body(req.body)
             raise bad_request("the body of the request is not valid JSON: %s" % e)
 
@@ -471,7 +472,8 @@ class ApiHandler(BaseHTTPRequestHandler):
 
 def _page_not_found():
     return ApiError(404, "the server could not find the requested resource", "NotFound",
-                    {"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]})
+                    {"causes": [{"reason": "UnexpectedServerResponse",
+                                 "message": "404 page not found"}]})
 
 
 def _yaml_body(data):

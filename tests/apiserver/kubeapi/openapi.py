@@ -80,7 +80,8 @@ def index(catalog):
     for group, versions in catalog.by_group().items():
         for version in versions:
             doc = gv_document(catalog, group, version)
-            digest = hashlib.sha512(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:64].upper()
+            text = json.dumps(doc, sort_keys=True).encode()
+            digest = hashlib.sha512(text).hexdigest()[:64].upper()
             path = _gv_path(group, version)
             paths[path] = {"serverRelativeURL": "/openapi/v3/%s?hash=%s" % (path, digest)}
     return {"paths": paths}

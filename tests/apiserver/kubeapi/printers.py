@@ -37,7 +37,8 @@ def _service(obj):
     else:
         external_text = _join(external)
     return [spec.get("type", "ClusterIP"), spec.get("clusterIP") or "<none>", external_text,
-            _join(ports), _join(["%s=%s" % kv for kv in sorted((spec.get("selector") or {}).items())])]
+            _join(ports),
+            _join(["%s=%s" % kv for kv in sorted((spec.get("selector") or {}).items())])]
 
 
 def _ingress(obj):
@@ -73,7 +74,8 @@ PRINTERS = {
                   lambda o: [len(o.get("data") or {}) + len(o.get("binaryData") or {})], True),
     "Secret": ([_col("Type"), _col("Data", "integer")],
                lambda o: [o.get("type", "Opaque"), len(o.get("data") or {})], True),
-    "EndpointSlice": ([_col("AddressType"), _col("Ports"), _col("Endpoints")], _endpointslice, True),
+    "EndpointSlice": ([_col("AddressType"), _col("Ports"), _col("Endpoints")], _endpointslice,
+                      True),
     "Lease": ([_col("Holder")], lambda o: [(o.get("spec") or {}).get("holderIdentity", "")], True),
     "CustomResourceDefinition": ([_col("Created At", "date")], _crd_created, False),
 }

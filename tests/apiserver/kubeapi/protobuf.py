@@ -1,6 +1,6 @@
 """Decoding of Kubernetes protobuf request bodies (application/vnd.kubernetes.protobuf) for the few
-kinds kubectl's typed clients create: `kubectl create namespace|configmap|secret|service` and Helm's release Secrets
-(including their DeleteOptions) send protobuf
+kinds kubectl's typed clients create: `kubectl create namespace|configmap|secret|service` and
+Helm's release Secrets (including their DeleteOptions) send protobuf
 and cannot fall back to JSON. Envelope: "k8s\\0" + runtime.Unknown{typeMeta, raw}; raw is the
 kind's generated message. Other kinds get 415 with a message naming what is supported."""
 import base64

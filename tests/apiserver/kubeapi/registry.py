@@ -3,7 +3,6 @@ timestamps, generation), update with optimistic concurrency, status subresources
 bumps on spec changes only, no-op writes that keep the resourceVersion, finalizers, patches,
 deletes with preconditions, namespaces and CRDs that own other objects."""
 import copy
-import json
 import random
 import time
 import uuid
@@ -311,9 +310,3 @@ class Registry:
                     self.store.commit(served.key, "DELETED", item)
         return self.store.commit(rtype.key, "DELETED", obj, check=check)
 
-
-def decode_json(data):
-    try:
-        return json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise bad_request("the body of the request is not valid JSON: %s" % e)

@@ -175,8 +175,9 @@ def _validate(value, schema, path, causes):
                 if isinstance(item, dict):
                     k = tuple(json.dumps(item.get(x)) for x in keys)
                     if k in seen:
-                        causes.append(("%s[%d]" % (path, i), "Duplicate value: %s"
-                                       % _show({x: item.get(x) for x in keys}), "FieldValueDuplicate"))
+                        shown = _show({x: item.get(x) for x in keys})
+                        causes.append(("%s[%d]" % (path, i), "Duplicate value: %s" % shown,
+                                       "FieldValueDuplicate"))
                     seen.add(k)
         elif schema.get("x-kubernetes-list-type") == "set":
             seen = []

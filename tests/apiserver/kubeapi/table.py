@@ -92,7 +92,8 @@ def compile_path(path):
 
 
 def _compile_filter(expr):
-    m = re.fullmatch(r"\s*@((?:\.[A-Za-z0-9_\-]+)+)\s*(==|!=)\s*(?:'([^']*)'|\"([^\"]*)\"|(\S+))\s*", expr)
+    m = re.fullmatch(r"\s*@((?:\.[A-Za-z0-9_\-]+)+)\s*(==|!=)\s*"
+                     r"(?:'([^']*)'|\"([^\"]*)\"|(\S+))\s*", expr)
     if m:
         sub = compile_path(m.group(1))
         literal = m.group(3) if m.group(3) is not None else m.group(4)
