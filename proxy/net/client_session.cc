@@ -157,10 +157,13 @@ asio::awaitable<ClientSession::HeaderResult> ClientSession::read_request_header(
 
 asio::awaitable<bool> ClientSession::serve_one() {
   const ServerOptions& opts = worker_.options();
-  req_.emplace();
+  req_.reset();
+  res_.reset();
+  arena_.reset();  // nothing allocated from it is alive now
+  req_.emplace(std::piecewise_construct, std::make_tuple(),
+               std::make_tuple(ArenaAllocator<char>(arena_)));
   req_->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
   req_->body_limit(opts.max_body_bytes > 0 ? opts.max_body_bytes : detail::kNoLimit);
-  res_.reset();
   started_ = Clock::now();
   client_keep_alive_ = false;
   has_body_ = expect_continue_ = sent_continue_ = request_sent_ = false;
@@ -238,7 +241,7 @@ void ClientSession::build_request_head(const core::Balancer& balancer, const cor
   h.upgrade = req_->upgrade();
   h.drop_expect = true;  // the proxy answers 100-continue itself
   head_.clear();
-  write_request_head(h, msg, head_);
+  write_request_head<ArenaFields>(h, msg, head_);
 }
 
 asio::awaitable<bool> ClientSession::proxy(core::Balancer& balancer) {

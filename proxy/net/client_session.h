@@ -22,6 +22,7 @@
 #include <boost/beast/http/parser.hpp>
 
 #include "proxy/core/balancer.h"
+#include "proxy/net/arena.h"
 #include "proxy/net/proxy_server.h"
 #include "proxy/net/upstream_pool.h"
 
@@ -45,8 +46,10 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
 
  private:
   using Clock = std::chrono::steady_clock;
-  using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
-  using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
+  using RequestParser =
+      boost::beast::http::parser<true, boost::beast::http::buffer_body, ArenaAllocator<char>>;
+  using ResponseParser =
+      boost::beast::http::parser<false, boost::beast::http::buffer_body, ArenaAllocator<char>>;
 
   enum class HeaderResult { kOk, kClose, kError };
   enum class SendResult { kOk, kUpstreamError, kClientError, kBadBody };
@@ -77,6 +80,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   Worker& worker_;
   boost::asio::ip::tcp::socket client_;
   boost::beast::flat_buffer client_buf_;
+  Arena arena_;  // header fields of the current request and response; before the parsers
   std::optional<RequestParser> req_;
   std::optional<ResponseParser> res_;
   std::unique_ptr<UpstreamConn> up_;

@@ -5,6 +5,7 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/container/small_vector.hpp>
 
+#include "proxy/net/arena.h"
 #include "proxy/net/hop_by_hop.h"
 
 namespace kb::proxy::net {
@@ -39,7 +40,8 @@ void append_framing(std::string& out, Framing framing, uint64_t content_length) 
 
 }  // namespace
 
-void write_request_head(const RequestHead& head, const http::fields& in, std::string& out) {
+template <class Fields>
+void write_request_head(const RequestHead& head, const Fields& in, std::string& out) {
   out.append(head.method);
   out.push_back(' ');
   if (!head.base_path.empty() && !head.target.empty() && head.target.front() == '/') {
@@ -97,7 +99,8 @@ void write_request_head(const RequestHead& head, const http::fields& in, std::st
   out.append("\r\n");
 }
 
-void write_response_head(const ResponseHead& head, const http::fields& in, std::string& out) {
+template <class Fields>
+void write_response_head(const ResponseHead& head, const Fields& in, std::string& out) {
   out.append("HTTP/1.1 ");
   append_uint(out, head.status);
   out.push_back(' ');
@@ -139,6 +142,11 @@ void write_response_head(const ResponseHead& head, const http::fields& in, std::
   append_framing(out, head.framing, head.content_length);
   out.append("\r\n");
 }
+
+template void write_request_head(const RequestHead&, const http::fields&, std::string&);
+template void write_request_head(const RequestHead&, const ArenaFields&, std::string&);
+template void write_response_head(const ResponseHead&, const http::fields&, std::string&);
+template void write_response_head(const ResponseHead&, const ArenaFields&, std::string&);
 
 void write_simple_response(unsigned status, std::string_view text, bool keep_alive,
                            std::string& out) {

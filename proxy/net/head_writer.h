@@ -34,9 +34,10 @@ struct RequestHead {
   bool drop_expect = false;  // the proxy answers 100-continue itself
 };
 
-// Appends "METHOD base+target HTTP/1.1\r\n...\r\n\r\n" to `out`.
-void write_request_head(const RequestHead& head, const boost::beast::http::fields& in,
-                        std::string& out);
+// Appends "METHOD base+target HTTP/1.1\r\n...\r\n\r\n" to `out`. Fields: http::fields or
+// ArenaFields (instantiated in head_writer.cc).
+template <class Fields>
+void write_request_head(const RequestHead& head, const Fields& in, std::string& out);
 
 struct ResponseHead {
   unsigned status = 200;
@@ -52,8 +53,8 @@ struct ResponseHead {
 };
 
 // Appends "HTTP/1.1 STATUS REASON\r\n...\r\n\r\n" to `out`.
-void write_response_head(const ResponseHead& head, const boost::beast::http::fields& in,
-                         std::string& out);
+template <class Fields>
+void write_response_head(const ResponseHead& head, const Fields& in, std::string& out);
 
 // A complete short text/plain response produced by the proxy itself (errors, 404).
 void write_simple_response(unsigned status, std::string_view text, bool keep_alive,

@@ -1,5 +1,7 @@
 #include "proxy/net/hop_by_hop.h"
 
+#include "proxy/net/arena.h"
+
 namespace kb::proxy::net {
 
 namespace http = boost::beast::http;
@@ -24,22 +26,28 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-HopByHop::HopByHop(const http::fields& fields) {
+template <class Fields>
+HopByHop::HopByHop(const Fields& fields) {
   for (const auto& f : fields) {
-    if (f.name() != http::field::connection) continue;
-    std::string_view value = f.value();
-    while (!value.empty()) {
-      const auto comma = value.find(',');
-      std::string_view token = trim(value.substr(0, comma));
-      value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
-      if (token.empty()) continue;
-      if (iequals(token, "upgrade")) {
-        upgrade_ = true;
-      } else if (iequals(token, "close")) {
-        close_ = true;
-      } else if (!iequals(token, "keep-alive")) {
-        named_.push_back(token);
-      }
+    if (f.name() == http::field::connection) add_tokens(f.value());
+  }
+}
+
+template HopByHop::HopByHop(const http::fields&);
+template HopByHop::HopByHop(const ArenaFields&);
+
+void HopByHop::add_tokens(std::string_view value) {
+  while (!value.empty()) {
+    const auto comma = value.find(',');
+    std::string_view token = trim(value.substr(0, comma));
+    value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+    if (token.empty()) continue;
+    if (iequals(token, "upgrade")) {
+      upgrade_ = true;
+    } else if (iequals(token, "close")) {
+      close_ = true;
+    } else if (!iequals(token, "keep-alive")) {
+      named_.push_back(token);
     }
   }
 }

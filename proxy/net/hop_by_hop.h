@@ -13,7 +13,9 @@ namespace kb::proxy::net {
 class HopByHop {
  public:
   // Collects the tokens of every Connection header in `fields` (views into `fields`: keep it alive).
-  explicit HopByHop(const boost::beast::http::fields& fields);
+  // Fields: http::fields or ArenaFields (instantiated in hop_by_hop.cc).
+  template <class Fields>
+  explicit HopByHop(const Fields& fields);
 
   // True when the field must not be forwarded. Upgrade is reported as hop-by-hop too: the caller
   // re-adds it when it tunnels.
@@ -24,6 +26,7 @@ class HopByHop {
   bool names_close() const { return close_; }
 
  private:
+  void add_tokens(std::string_view connection_value);
   boost::container::small_vector<std::string_view, 6> named_;
   bool upgrade_ = false;
   bool close_ = false;

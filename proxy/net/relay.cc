@@ -129,7 +129,8 @@ asio::awaitable<ClientSession::ReadResult> ClientSession::read_response_header()
   const std::size_t limit = std::max<std::size_t>(worker_.options().max_header_bytes, 8192);
   const bool head_request = req_->get().method() == http::verb::head;
   auto fresh_parser = [&] {
-    res_.emplace();
+    res_.emplace(std::piecewise_construct, std::make_tuple(),
+                 std::make_tuple(ArenaAllocator<char>(arena_)));
     res_->header_limit(static_cast<std::uint32_t>(limit));
     res_->body_limit(detail::kNoLimit);
     if (head_request) res_->skip(true);
@@ -217,7 +218,7 @@ asio::awaitable<bool> ClientSession::relay_response(core::Balancer& balancer,
     rh.set_cookie = scratch_;
   }
   head_.clear();
-  write_response_head(rh, msg, head_);
+  write_response_head<ArenaFields>(rh, msg, head_);
 
   auto& body = msg.body();
   auto& in = up_->buffer;

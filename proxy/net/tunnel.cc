@@ -28,7 +28,7 @@ asio::awaitable<bool> ClientSession::tunnel() {
   rh.reason = msg.reason();
   rh.upgrade = true;
   head_.clear();
-  write_response_head(rh, msg, head_);
+  write_response_head<ArenaFields>(rh, msg, head_);
   tunnel_up_bytes_ = tunnel_down_bytes_ = 0;
 
   // The 101 head plus whatever the member already sent after it, in one write.

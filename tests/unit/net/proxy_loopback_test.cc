@@ -379,6 +379,19 @@ TEST(ProxyLoopback, HeaderTooLargeIs431) {
   EXPECT_EQ(client.read().result_int(), 431);
 }
 
+TEST(ProxyLoopback, ManyLargeHeadersAreForwarded) {
+  TestBackend backend;
+  Proxy proxy(table_with({member(backend.port())}), one_worker());
+  Client client(proxy.port());
+  std::string extra;
+  for (int i = 0; i < 40; ++i) extra += "X-Large-" + std::to_string(i) + ": " + std::string(1000, 'h') + "\r\n";
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(client.get("/echo", extra).result_int(), 200);
+    EXPECT_NE(backend.last_headers().find("X-Large-39: " + std::string(1000, 'h')), std::string::npos);
+    EXPECT_EQ(client.get("/echo").result_int(), 200);
+  }
+}
+
 TEST(ProxyLoopback, BodyTooLargeIs413) {
   TestBackend backend;
   ServerOptions o = one_worker();

@@ -78,8 +78,12 @@ void TestBackend::serve(std::shared_ptr<tcp::socket> socket) {
   for (;;) {
     http::request_parser<http::buffer_body> parser;
     parser.body_limit(std::numeric_limits<uint64_t>::max());
+    parser.header_limit(1024 * 1024);
     http::read_header(sock, buffer, parser, ec);
-    if (ec) return;
+    if (ec) {
+      sock.shutdown(tcp::socket::shutdown_both, ec);
+      return;
+    }
     requests_++;
     const auto& req = parser.get();
     const std::string target(req.target());
