@@ -118,3 +118,54 @@ name is in the body); reading and renewing are limited to this release's Lease.
 {{- define "kube-balancer.leaseName" -}}
 {{- default (include "kube-balancer.fullname" .) .Values.controller.leaderElection.leaseName }}
 {{- end }}
+
+
+{{/* The controller container, without its name: a native sidecar or a regular container. */}}
+
+{{- define "kube-balancer.controllerContainer" -}}
+{{- $table := printf "%s/table.yaml" (include "kube-balancer.tableDir" .) }}
+{{- $tableDir := include "kube-balancer.tableDir" . -}}
+image: {{ include "kube-balancer.image" . }}
+imagePullPolicy: {{ .Values.image.pullPolicy }}
+command: ["kube-balancer-controller"]
+args:
+  - --table-out={{ $table }}
+  - --proxy-admin=http://127.0.0.1:{{ .Values.proxy.adminPort }}
+  - --ingress-class={{ .Values.ingressClass.name }}
+  {{- with .Values.controller.publishAddress }}
+  - --publish-address={{ . }}
+  {{- end }}
+  {{- with .Values.controller.watchNamespaces }}
+  - --namespaces={{ join "," . }}
+  {{- end }}
+  {{- if .Values.controller.leaderElection.enabled }}
+  - --leader-elect=true
+  - --lease-namespace=$(POD_NAMESPACE)
+  - --lease-name={{ include "kube-balancer.leaseName" . }}
+  - --identity=$(POD_NAME)
+  {{- else }}
+  - --leader-elect=false
+  {{- end }}
+  {{- with .Values.controller.extraArgs }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+env:
+  - name: POD_NAME
+    valueFrom:
+      fieldRef:
+        fieldPath: metadata.name
+  - name: POD_NAMESPACE
+    valueFrom:
+      fieldRef:
+        fieldPath: metadata.namespace
+  {{- with .Values.controller.extraEnv }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+securityContext:
+  {{- toYaml .Values.containerSecurityContext | nindent 2 }}
+resources:
+  {{- toYaml .Values.controller.resources | nindent 2 }}
+volumeMounts:
+  - name: table
+    mountPath: {{ $tableDir }}
+{{- end }}

@@ -34,6 +34,7 @@ class ChartFlagsTest(unittest.TestCase):
             "full": ps.render(cls.helm, cls.tmp.name, values=[os.path.join(ps.HERE, "values-full.yaml")])[1],
             "no-leader-election": ps.render(cls.helm, cls.tmp.name,
                                             extra=["--set", "controller.leaderElection.enabled=false"])[1],
+            "seed": ps.render(cls.helm, cls.tmp.name, extra=["--set", "tableBootstrap=seed"])[1],
         }
 
     @classmethod
@@ -45,7 +46,8 @@ class ChartFlagsTest(unittest.TestCase):
             self.skipTest(f"{binary_key} binary not built in this tree")
         for label, docs in self.renders.items():
             deploy = ps.by_kind(docs, "Deployment")[0]
-            c = [c for c in deploy["spec"]["template"]["spec"]["containers"] if c["name"] == container_name][0]
+            pod = deploy["spec"]["template"]["spec"]
+            c = [c for c in pod.get("initContainers", []) + pod["containers"] if c["name"] == container_name][0]
             self.assertEqual(os.path.basename(BINARIES[binary_key]), c["command"][0])
             args = [substitute(a) for a in c["args"] if keep(a)]
             r = ps.run([BINARIES[binary_key]] + args + ["--help"], check=False, timeout=30)

@@ -28,10 +28,11 @@ def one(docs, kind, name=None):
     return found[0]
 
 
-def container(deploy, name, init=False):
-    key = "initContainers" if init else "containers"
-    found = [c for c in deploy["spec"]["template"]["spec"].get(key, []) if c["name"] == name]
-    assert len(found) == 1, f"no {key[:-1]} {name}"
+def container(deploy, name):
+    """A container or init container (the controller is a native sidecar by default)."""
+    pod = deploy["spec"]["template"]["spec"]
+    found = [c for c in pod.get("initContainers", []) + pod["containers"] if c["name"] == name]
+    assert len(found) == 1, f"no container {name}"
     return found[0]
 
 
@@ -106,18 +107,20 @@ class ChartTest(unittest.TestCase):
         pod = spec["template"]["spec"]
         self.assertEqual(spec["replicas"], 2)
         self.assertTrue(matches(spec["selector"]["matchLabels"], spec["template"]["metadata"]["labels"]))
-        self.assertEqual([c["name"] for c in pod["containers"]], ["controller", "proxy"])
+        # The controller is a native sidecar: the proxy starts once the first table exists.
+        self.assertEqual([c["name"] for c in pod["initContainers"]], ["controller"])
+        self.assertEqual([c["name"] for c in pod["containers"]], ["proxy"])
         self.assertEqual(pod["serviceAccountName"], one(self.default, "ServiceAccount")["metadata"]["name"])
         self.assertEqual(pod["volumes"][0], {"name": "table", "emptyDir": {"sizeLimit": "64Mi"}})
 
         controller = container(deploy, "controller")
         proxy = container(deploy, "proxy")
-        init = container(deploy, "table-init", init=True)
-        for c in (controller, proxy, init):
+        self.assertEqual(controller["restartPolicy"], "Always")
+        self.assertEqual(controller["startupProbe"]["exec"]["command"], ["test", "-f", TABLE])
+        for c in (controller, proxy):
             self.assertIn({"name": "table", "mountPath": TABLE_DIR, **({"readOnly": True} if c is proxy else {})},
                           c["volumeMounts"], c["name"])
             self.assertEqual(c["image"], "kube-balancer:0.1.0")
-        self.assertEqual(init["command"][-1], TABLE, "table-init must seed the file the proxy reads")
 
         self.assertEqual(controller["command"], ["kube-balancer-controller"])
         for arg in (f"--table-out={TABLE}", "--proxy-admin=http://127.0.0.1:9901", "--ingress-class=kube-balancer",
@@ -135,6 +138,25 @@ class ChartTest(unittest.TestCase):
         self.assertEqual(ports, {"http": 8080, "admin": 9901})
         self.assertEqual(proxy["readinessProbe"]["httpGet"], {"path": "/readyz", "port": "admin"})
         self.assertEqual(proxy["livenessProbe"]["httpGet"], {"path": "/healthz", "port": "admin"})
+
+    def test_seed_bootstrap(self):
+        # Older clusters: an init container seeds the image's empty table; the controller is a
+        # regular container next to the proxy.
+        path, docs = ps.render(self.helm, self.tmp.name, extra=["--set", "tableBootstrap=seed"])
+        ok, report = ps.validate([path])
+        self.assertTrue(ok, "\n".join(ps.errors_of(report)))
+        deploy = one(docs, "Deployment")
+        pod = deploy["spec"]["template"]["spec"]
+        self.assertEqual([c["name"] for c in pod["initContainers"]], ["table-init"])
+        self.assertEqual([c["name"] for c in pod["containers"]], ["controller", "proxy"])
+        init = container(deploy, "table-init")
+        self.assertEqual(init["command"], ["cp", "/etc/kube-balancer/empty-table.yaml", TABLE])
+        self.assertIn({"name": "table", "mountPath": TABLE_DIR}, init["volumeMounts"])
+        controller = container(deploy, "controller")
+        self.assertNotIn("restartPolicy", controller)
+        self.assertEqual(controller["args"], container(one(self.default, "Deployment"), "controller")["args"])
+        r = ps.run([self.helm, "template", "kb", ps.CHART, "--set", "tableBootstrap=later"], check=False)
+        self.assertIn("tableBootstrap must be sidecar or seed", r.stderr)
 
     def test_security_contexts(self):
         deploy = one(self.default, "Deployment")
