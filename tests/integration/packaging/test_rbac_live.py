@@ -3,7 +3,8 @@
 (tests/apiserver) through a scenario that makes it do everything it does in a cluster (sync caches,
 win the Lease, write Ingress and BalancerCluster statuses, record an Event, renew and release the
 Lease), then every request the server counted must be granted by the chart's rules, and every rule
-the chart grants must have been used.
+the chart grants must have been used. Also the premise of the chart's sidecar bootstrap: a replica
+that does not lead, in an empty cluster, still writes the first table file.
   test_rbac_live.py --controller BIN"""
 import argparse
 import collections
@@ -142,6 +143,42 @@ class RbacLiveTest(unittest.TestCase):
         have = granted(docs)
         self.assertEqual(sorted(observed - have), [], "requests the chart does not grant")
         self.assertEqual(sorted(have - observed), [], "grants the controller never used")
+
+    def test_first_table_without_leadership_or_objects(self):
+        # The chart's sidecar mode starts the proxy when the table file exists (startup probe
+        # `test -f`): every replica must write it, leader or not, even for an empty cluster.
+        if not CONTROLLER:
+            self.skipTest("kube-balancer-controller not built in this tree")
+        with tempfile.TemporaryDirectory(prefix="kb-first-table-") as tmp:
+            os.makedirs(os.path.join(tmp, "api"))
+            with ApiServer(crds=os.path.join(ps.REPO, "crds"), workdir=os.path.join(tmp, "api")) as api:
+                now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+                lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                         "metadata": {"name": "kb-kube-balancer", "namespace": NS},
+                         "spec": {"holderIdentity": "another-pod", "leaseDurationSeconds": 3600,
+                                  "acquireTime": now, "renewTime": now}}
+                r = api.create(f"/apis/coordination.k8s.io/v1/namespaces/{NS}/leases", lease)
+                self.assertEqual(r.status, 201, r)
+                table = os.path.join(tmp, "table.yaml")
+                log = open(os.path.join(tmp, "controller.log"), "w")
+                proc = subprocess.Popen(
+                    [CONTROLLER, f"--kubeconfig={api.kubeconfig}", f"--table-out={table}", "--proxy-admin=",
+                     "--leader-elect=true", f"--lease-namespace={NS}", "--lease-name=kb-kube-balancer",
+                     "--identity=test-pod"], stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+                try:
+                    wait_for("the first table file", lambda: os.path.exists(table))
+                finally:
+                    proc.send_signal(signal.SIGTERM)
+                    try:
+                        proc.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
+                    log.close()
+                with open(table) as f:
+                    self.assertTrue(f.read().strip(), "the table file is empty")
+                holder = api.get(f"/apis/coordination.k8s.io/v1/namespaces/{NS}/leases/kb-kube-balancer").json
+                self.assertEqual(holder["spec"]["holderIdentity"], "another-pod", "the test pod must not lead")
 
 
 if __name__ == "__main__":
