@@ -152,6 +152,31 @@ class DockerfileTest(unittest.TestCase):
         self.assertIn("-DCMAKE_BUILD_TYPE=Release", run)
         self.assertRegex(run, r"cmake --build \S+ -j2 --target kube-balancer-proxy kube-balancer-controller")
 
+    def test_build_stage_installs_the_binaries_cmake_builds(self):
+        # The paths the build stage installs from are where CMake puts the targets.
+        if not BINARIES:
+            self.skipTest("the binaries are not built in this tree (pass --proxy and --controller)")
+        run = " ".join(a for i, a in self.build[2] if i == "RUN")
+        installed = dict((os.path.basename(src), src) for src in re.findall(r"install -D -m 0755 (/build/\S+)", run))
+        for key, binary in BINARIES.items():
+            name = f"kube-balancer-{key}"
+            self.assertIn(name, installed)
+            rel = os.path.relpath(installed[name], "/build")
+            self.assertTrue(os.path.realpath(binary).endswith("/" + rel), f"{binary} is not at <build>/{rel}")
+
+    def test_build_stage_configures_here(self):
+        # The build stage's own cmake configure line, run on this tree (sources at the repository,
+        # the build in a temp dir); then the targets it builds must exist (listed, not built).
+        run = " ".join(a for i, a in self.build[2] if i == "RUN")
+        configure = re.search(r"(cmake -S /src -B /build[^&]*)&&", run).group(1).split()
+        build = re.search(r"cmake --build /build -j2 --target ([\w\s-]+?)\s*&&", run).group(1).split()
+        with tempfile.TemporaryDirectory(prefix="kb-docker-build-") as tmp:
+            argv = [ps.REPO if a == "/src" else tmp if a == "/build" else a for a in configure]
+            ps.run(argv, timeout=300)
+            targets = ps.run(["cmake", "--build", tmp, "--target", "help"]).stdout
+        for target in build:
+            self.assertRegex(targets, rf"\.\.\. {re.escape(target)}\b", f"no target {target}")
+
     def test_build_stage_installs_the_build_packages_of_install_deps(self):
         deps = install_deps_packages()
         self.assertTrue(TEST_ONLY_PACKAGES <= set(deps), "TEST_ONLY_PACKAGES names a package install-deps lost")
