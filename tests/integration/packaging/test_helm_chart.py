@@ -157,6 +157,12 @@ class ChartTest(unittest.TestCase):
         self.assertEqual(controller["args"], container(one(self.default, "Deployment"), "controller")["args"])
         r = ps.run([self.helm, "template", "kb", ps.CHART, "--set", "tableBootstrap=later"], check=False)
         self.assertIn("tableBootstrap must be sidecar or seed", r.stderr)
+        # Before 1.29 there are no native sidecars: the default refuses, seed works.
+        r = ps.run([self.helm, "template", "kb", ps.CHART, "--kube-version", "1.28.5"], check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("tableBootstrap=sidecar needs native sidecars (Kubernetes >= 1.29)", r.stderr)
+        ps.run([self.helm, "template", "kb", ps.CHART, "--kube-version", "1.28.5", "--set", "tableBootstrap=seed"])
+        ps.run([self.helm, "template", "kb", ps.CHART, "--kube-version", "1.29.0"])
 
     def test_security_contexts(self):
         deploy = one(self.default, "Deployment")
