@@ -2,11 +2,10 @@
 // A per-session bump allocator for Beast's header fields. Every field of a request and of its
 // response lives until the next request starts, so deallocation is a no-op and the session rewinds
 // the arena between requests: no malloc per header field on the hot path.
+#include <boost/beast/http/fields.hpp>
 #include <cstddef>
 #include <memory>
 #include <vector>
-
-#include <boost/beast/http/fields.hpp>
 
 namespace kb::proxy::net {
 

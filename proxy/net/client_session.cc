@@ -1,6 +1,6 @@
 // Connection lifecycle, request header, routing and the attempt loop (pick, connect, send, retry).
 // The byte relays live in relay.cc and tunnel.cc.
-#include <utility>  // before asio/co_spawn.hpp (awaitable.hpp needs std::exchange)
+#include <utility>  // first: Boost 1.74's asio/awaitable.hpp uses std::exchange without it
 
 #include "proxy/net/client_session.h"
 
@@ -122,7 +122,7 @@ asio::awaitable<ClientSession::HeaderResult> ClientSession::read_request_header(
       if (pec && pec != http::error::need_more) {
         const unsigned status = pec == http::error::header_limit ? 431
                                 : pec == http::error::body_limit ? 413
-                                                                  : 400;
+                                                                 : 400;
         co_await respond_local(status, status == 431   ? "request header too large"
                                        : status == 413 ? "request body too large"
                                                        : "malformed request");
@@ -188,7 +188,8 @@ asio::awaitable<bool> ClientSession::serve_one() {
   client_keep_alive_ = req_->keep_alive();
   const auto content_length = req_->content_length();
   has_body_ = req_->chunked() || (content_length && *content_length > 0);
-  expect_continue_ = has_body_ && msg.version() >= 11 && iequals(msg[http::field::expect], "100-continue");
+  expect_continue_ =
+      has_body_ && msg.version() >= 11 && iequals(msg[http::field::expect], "100-continue");
 
   std::string_view target = msg.target();
   std::string_view host = msg[http::field::host];
@@ -202,8 +203,10 @@ asio::awaitable<bool> ClientSession::serve_one() {
       break;
     }
   }
-  if (msg.method() == http::verb::connect) co_return co_await respond_local(405, "CONNECT is not supported");
-  if (msg.version() >= 11 && host.empty()) co_return co_await respond_local(400, "missing Host header");
+  if (msg.method() == http::verb::connect)
+    co_return co_await respond_local(405, "CONNECT is not supported");
+  if (msg.version() >= 11 && host.empty())
+    co_return co_await respond_local(400, "missing Host header");
   if (target.empty() || (target.front() != '/' && target != "*")) {
     co_return co_await respond_local(400, "malformed request target");
   }
@@ -316,8 +319,8 @@ asio::awaitable<bool> ClientSession::proxy(core::Balancer& balancer) {
       balancer.on_done(*member, bytes_to_, bytes_from_);
       if (sent == SendResult::kBadBody && !closed_) {
         const bool too_big = body_error_ == http::error::body_limit;
-        co_return co_await respond_local(too_big ? 413 : 400,
-                                         too_big ? "request body too large" : "malformed request body");
+        co_return co_await respond_local(
+            too_big ? 413 : 400, too_big ? "request body too large" : "malformed request body");
       }
       log_request();
       co_return false;
@@ -351,7 +354,7 @@ asio::awaitable<bool> ClientSession::proxy(core::Balancer& balancer) {
 }
 
 asio::awaitable<error_code> ClientSession::connect(const core::Member& member,
-                                                  std::chrono::milliseconds timeout) {
+                                                   std::chrono::milliseconds timeout) {
   up_ = std::make_unique<UpstreamConn>(worker_.context());
   up_->key = member.host_header;
   error_code ec;
@@ -408,7 +411,8 @@ asio::awaitable<bool> ClientSession::respond_local(unsigned status, std::string_
   response_status_ = status;
   worker_.stats().local_responses.fetch_add(1, std::memory_order_relaxed);
   if (worker_.access_log() && record_.error.empty()) record_.error = text;
-  const error_code ec = closed_ ? error_code(asio::error::operation_aborted) : co_await write_client(head_);
+  const error_code ec =
+      closed_ ? error_code(asio::error::operation_aborted) : co_await write_client(head_);
   log_request();
   if (!keep) linger_ = !ec && !closed_;
   co_return keep && !ec;
@@ -425,7 +429,8 @@ void ClientSession::log_request() {
     r.target = msg.target();
     r.host = msg[http::field::host];
   }
-  if (r.start == std::chrono::system_clock::time_point{}) r.start = std::chrono::system_clock::now();
+  if (r.start == std::chrono::system_clock::time_point{})
+    r.start = std::chrono::system_clock::now();
   r.status = static_cast<int>(response_status_);
   r.attempts = attempts_;
   r.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);

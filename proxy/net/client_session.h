@@ -4,22 +4,22 @@
 // the worker's upstream pool and streams the response back. Bodies go through a fixed buffer, never
 // fully buffered. A C++20 coroutine per connection on the worker's io_context; no strand, no timer
 // per operation: the worker's sweep calls on_sweep() and cancels whatever passed its deadline.
-#include <array>
-#include <chrono>
-#include <cstdint>
-#include <memory>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <utility>  // before awaitable.hpp, which uses std::exchange without it
-#include <vector>
+#include <utility>  // first: Boost 1.74's asio/awaitable.hpp uses std::exchange without it
 
+#include <array>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "proxy/core/balancer.h"
 #include "proxy/net/arena.h"
@@ -60,7 +60,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   boost::asio::awaitable<HeaderResult> read_request_header();
   boost::asio::awaitable<bool> proxy(core::Balancer& balancer);
   boost::asio::awaitable<boost::system::error_code> connect(const core::Member& member,
-                                                           std::chrono::milliseconds timeout);
+                                                            std::chrono::milliseconds timeout);
   boost::asio::awaitable<SendResult> send_request();
   void build_request_head(const core::Balancer& balancer, const core::Member& member);
   boost::asio::awaitable<ReadResult> read_response_header();
@@ -85,9 +85,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   std::optional<ResponseParser> res_;
   std::unique_ptr<UpstreamConn> up_;
   std::unique_ptr<char[]> body_buf_;
-  std::string head_;        // forwarded header block, reused
-  std::string scratch_;     // route cookie, reused
-  std::string host_lc_;     // routing host, reused
+  std::string head_;         // forwarded header block, reused
+  std::string scratch_;      // route cookie, reused
+  std::string host_lc_;      // routing host, reused
   std::string public_host_;  // client's Host for ProxyPassReverse, reused
   std::vector<std::string_view> cookies_;
   std::vector<const core::Member*> tried_;

@@ -1,9 +1,8 @@
 #include "proxy/net/head_writer.h"
 
-#include <charconv>
-
 #include <boost/beast/http/status.hpp>
 #include <boost/container/small_vector.hpp>
+#include <charconv>
 
 #include "proxy/net/arena.h"
 #include "proxy/net/hop_by_hop.h"

@@ -2,11 +2,10 @@
 // Serializes the forwarded request and response header blocks by hand into one reused buffer
 // (Beast's serializer was the largest user-space cost, see /work/shared/PERFORMANCE.md). Walks the
 // incoming fields once, dropping hop-by-hop headers and re-framing the body. Pure and unit-tested.
+#include <boost/beast/http/fields.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <boost/beast/http/fields.hpp>
 
 #include "proxy/net/reverse_rewrite.h"
 
@@ -22,11 +21,11 @@ enum class Framing {
 
 struct RequestHead {
   std::string_view method;
-  std::string_view base_path;  // member URL path, prefixed to the target
-  std::string_view target;     // origin-form
-  std::string_view host;       // Host sent to the member
-  std::string_view client_ip;  // appended to X-Forwarded-For
-  std::string_view proto;      // X-Forwarded-Proto
+  std::string_view base_path;       // member URL path, prefixed to the target
+  std::string_view target;          // origin-form
+  std::string_view host;            // Host sent to the member
+  std::string_view client_ip;       // appended to X-Forwarded-For
+  std::string_view proto;           // X-Forwarded-Proto
   std::string_view forwarded_host;  // X-Forwarded-Host (client's Host), "" = omit
   Framing framing = Framing::kNone;
   uint64_t content_length = 0;
@@ -44,9 +43,9 @@ struct ResponseHead {
   std::string_view reason;  // "" = the standard reason phrase
   Framing framing = Framing::kNone;
   uint64_t content_length = 0;
-  bool keep_alive = true;       // false: Connection: close
-  bool client_http10 = false;   // keep-alive must be announced to HTTP/1.0 clients
-  bool upgrade = false;         // 101 towards a tunnel: keep Upgrade, send Connection: Upgrade
+  bool keep_alive = true;            // false: Connection: close
+  bool client_http10 = false;        // keep-alive must be announced to HTTP/1.0 clients
+  bool upgrade = false;              // 101 towards a tunnel: keep Upgrade, send Connection: Upgrade
   bool keep_content_length = false;  // HEAD / 304: forward the member's Content-Length as is
   const ReverseRule* rewrite = nullptr;  // ProxyPassReverse, nullptr = off
   std::string_view set_cookie;           // route cookie value, "" = none

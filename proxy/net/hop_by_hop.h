@@ -3,17 +3,16 @@
 // Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-Authenticate and
 // Proxy-Authorization. One pass over the Connection values collects the named tokens; the caller
 // then asks is_hop_by_hop() for each field while it serializes, so the header list is walked once.
-#include <string_view>
-
 #include <boost/beast/http/fields.hpp>
 #include <boost/container/small_vector.hpp>
+#include <string_view>
 
 namespace kb::proxy::net {
 
 class HopByHop {
  public:
-  // Collects the tokens of every Connection header in `fields` (views into `fields`: keep it alive).
-  // Fields: http::fields or ArenaFields (instantiated in hop_by_hop.cc).
+  // Collects the tokens of every Connection header in `fields` (views into `fields`: keep it
+  // alive). Fields: http::fields or ArenaFields (instantiated in hop_by_hop.cc).
   template <class Fields>
   explicit HopByHop(const Fields& fields);
 

@@ -1,10 +1,9 @@
 #include "proxy/net/proxy_server.h"
 
+#include <boost/asio/ip/address.hpp>
 #include <stdexcept>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/ip/address.hpp>
 
 #include "proxy/net/worker.h"
 

@@ -41,19 +41,19 @@
 // * Response: hop-by-hop headers removed; Location, Content-Location and URI pointing at the member
 //   URL are rewritten to public_scheme://client-host/... (ProxyPassReverse); the route cookie
 //   (sticky.route_cookie) is added when pick.route_changed and the member has a route.
-// * Upgrade: a request with Connection: Upgrade + Upgrade that the member answers with 101 becomes a
+// * Upgrade: a request with Connection: Upgrade + Upgrade that the member answers with 101 becomes
+// a
 //   byte tunnel until either side closes (idle_timeout applies).
 // * shutdown(grace): stop accepting, close idle connections, let in-flight requests finish (their
 //   responses carry Connection: close) up to `grace`, then close everything, stop the worker
 //   io_contexts (work others queued on worker_context() is abandoned: stop it first) and join.
 // * stats(): atomic counters (connections, requests, upstream opened/reused/failed, timeouts...).
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
 
 #include "proxy/core/snapshot.h"
 #include "proxy/net/server_stats.h"
@@ -64,13 +64,13 @@ struct ServerOptions {
   std::string listen_address = "127.0.0.1";
   uint16_t listen_port = 8080;  // 0 = let the OS choose (tests)
   int workers = 2;
-  std::size_t max_header_bytes = 64 * 1024;   // 431 past this
-  uint64_t max_body_bytes = 0;                // 0 = unlimited; 413 past this
+  std::size_t max_header_bytes = 64 * 1024;                // 431 past this
+  uint64_t max_body_bytes = 0;                             // 0 = unlimited; 413 past this
   std::chrono::milliseconds client_header_timeout{60000};  // 408 / close
   std::chrono::milliseconds idle_timeout{60000};           // keep-alive idle client connections
   std::chrono::milliseconds upstream_idle_timeout{30000};  // pooled upstream connections
   std::size_t upstream_max_idle_per_member = 64;           // per worker
-  std::string public_scheme = "http";  // X-Forwarded-Proto
+  std::string public_scheme = "http";                      // X-Forwarded-Proto
 };
 
 // One line of the access log, produced on the worker thread when a request completes.

@@ -1,10 +1,10 @@
 // The byte relays of one request: request head + body to the member, response head + body back.
 // Every message goes out as one gather write per relay chunk: the header block rides with the
 // first body bytes (PERFORMANCE.md: one write per message, no Nagle stall).
+#include <utility>  // first: Boost 1.74's asio/awaitable.hpp uses std::exchange without it
+
 #include <algorithm>
 #include <array>
-#include <utility>  // before asio/co_spawn.hpp (awaitable.hpp needs std::exchange)
-
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -154,9 +154,11 @@ asio::awaitable<ClientSession::ReadResult> ClientSession::read_response_header()
       }
       if (pec && pec != http::error::need_more) co_return ReadResult::kBadResponse;
     }
-    if (in.size() + detail::kReadSize > limit + 2 * detail::kReadSize) co_return ReadResult::kBadResponse;
+    if (in.size() + detail::kReadSize > limit + 2 * detail::kReadSize)
+      co_return ReadResult::kBadResponse;
     error_code ec;
-    const std::size_t n = co_await up_->socket.async_read_some(in.prepare(detail::kReadSize), with(ec));
+    const std::size_t n =
+        co_await up_->socket.async_read_some(in.prepare(detail::kReadSize), with(ec));
     if (ec || closed_) {
       if (timed_out_) co_return ReadResult::kTimeout;
       co_return got_any ? ReadResult::kBadResponse : ReadResult::kNoResponse;

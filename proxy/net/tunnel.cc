@@ -1,8 +1,8 @@
 // Upgrade (WebSocket): after the member's 101, bytes flow both ways unchanged until either side
 // closes or the connection stays idle past idle_timeout.
-#include <array>
-#include <utility>  // before asio/co_spawn.hpp (awaitable.hpp needs std::exchange)
+#include <utility>  // first: Boost 1.74's asio/awaitable.hpp uses std::exchange without it
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/write.hpp>

@@ -16,7 +16,8 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConn> conn,
                            std::chrono::steady_clock::time_point now) {
   if (max_idle_per_key_ == 0) return;
   auto it = idle_.find(std::string_view(conn->key));
-  if (it == idle_.end()) it = idle_.emplace(conn->key, std::vector<std::unique_ptr<UpstreamConn>>{}).first;
+  if (it == idle_.end())
+    it = idle_.emplace(conn->key, std::vector<std::unique_ptr<UpstreamConn>>{}).first;
   auto& list = it->second;
   if (list.size() >= max_idle_per_key_) list.erase(list.begin());  // drop the oldest
   conn->idle_since = now;

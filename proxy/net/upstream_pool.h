@@ -2,6 +2,9 @@
 // Per-worker pool of idle keep-alive connections to members, keyed by the member's "host:port".
 // Only the owning worker thread touches it, so there is no lock. LIFO: the most recently used
 // connection is handed out first (least likely to have been closed by the member meanwhile).
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -9,10 +12,6 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 
 namespace kb::proxy::net {
 
@@ -45,8 +44,7 @@ class UpstreamPool {
   };
   std::size_t max_idle_per_key_;
   std::chrono::milliseconds idle_timeout_;
-  std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConn>>, Hash,
-                     std::equal_to<>>
+  std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConn>>, Hash, std::equal_to<>>
       idle_;
 };
 

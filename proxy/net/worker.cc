@@ -1,9 +1,8 @@
 #include "proxy/net/worker.h"
 
-#include <system_error>
-
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
+#include <system_error>
 
 #include "proxy/net/client_session.h"
 
@@ -49,9 +48,9 @@ void Worker::listen(const tcp::endpoint& endpoint, bool reuse_port) {
   if (!ec) acceptor_->bind(endpoint, ec);
   if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    throw std::system_error(ec.value(), std::system_category(),
-                            "listen on " + endpoint.address().to_string() + ":" +
-                                std::to_string(endpoint.port()));
+    throw std::system_error(
+        ec.value(), std::system_category(),
+        "listen on " + endpoint.address().to_string() + ":" + std::to_string(endpoint.port()));
   }
 }
 
@@ -97,9 +96,8 @@ void Worker::arm_sweep() {
 }
 
 void Worker::publish(std::shared_ptr<const core::Snapshot> snapshot) {
-  asio::post(*ioc_, [this, snapshot = std::move(snapshot)]() mutable {
-    snapshot_ = std::move(snapshot);
-  });
+  asio::post(*ioc_,
+             [this, snapshot = std::move(snapshot)]() mutable { snapshot_ = std::move(snapshot); });
 }
 
 void Worker::begin_drain() {

@@ -3,14 +3,13 @@
 // upstream pool, its own snapshot pointer, and one periodic sweep that enforces every timeout of
 // every session on the thread (coarse timeouts instead of a timer per operation).
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <thread>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "proxy/core/snapshot.h"
 #include "proxy/net/proxy_server.h"

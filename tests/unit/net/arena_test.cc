@@ -1,8 +1,8 @@
 #include "proxy/net/arena.h"
 
-#include <cstdint>
-
 #include <gtest/gtest.h>
+
+#include <cstdint>
 
 namespace kb::proxy::net {
 namespace {

@@ -126,7 +126,8 @@ TEST(HeadWriter, ResponseConnectionHandling) {
 }
 
 TEST(HeadWriter, SwitchingProtocols) {
-  const auto in = fields({{"Connection", "Upgrade"}, {"Upgrade", "websocket"}, {"Sec-WebSocket-Accept", "a"}});
+  const auto in =
+      fields({{"Connection", "Upgrade"}, {"Upgrade", "websocket"}, {"Sec-WebSocket-Accept", "a"}});
   ResponseHead h;
   h.status = 101;
   h.upgrade = true;

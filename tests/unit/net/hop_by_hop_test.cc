@@ -15,10 +15,10 @@ TEST(HopByHop, FixedListAndConnectionTokens) {
   const HopByHop hop(f);
   EXPECT_TRUE(hop.names_upgrade());
   EXPECT_FALSE(hop.names_close());
-  for (auto name : {http::field::connection, http::field::keep_alive, http::field::proxy_connection,
-                    http::field::te, http::field::trailer, http::field::transfer_encoding,
-                    http::field::upgrade, http::field::proxy_authenticate,
-                    http::field::proxy_authorization}) {
+  for (auto name :
+       {http::field::connection, http::field::keep_alive, http::field::proxy_connection,
+        http::field::te, http::field::trailer, http::field::transfer_encoding, http::field::upgrade,
+        http::field::proxy_authenticate, http::field::proxy_authorization}) {
     EXPECT_TRUE(hop.is_hop_by_hop(name, http::to_string(name))) << http::to_string(name);
   }
   EXPECT_TRUE(hop.is_hop_by_hop(http::field::unknown, "X-ONE"));

@@ -1,19 +1,19 @@
 // ProxyServer end to end on loopback: an in-process member (TestBackend), the real ProxyServer and
 // real balancers from build_snapshot, and a Beast client speaking raw HTTP/1.1.
+#include <gtest/gtest.h>
+
 #include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
-#include <gtest/gtest.h>
 
 #include "proxy/core/snapshot.h"
 #include "proxy/core/state_registry.h"
@@ -106,7 +106,8 @@ class Client {
     return parser.release();
   }
   Response get(std::string_view target, std::string_view extra = "") {
-    send("GET " + std::string(target) + " HTTP/1.1\r\nHost: proxy.test\r\n" + std::string(extra) + "\r\n");
+    send("GET " + std::string(target) + " HTTP/1.1\r\nHost: proxy.test\r\n" + std::string(extra) +
+         "\r\n");
     return read();
   }
   // True when the proxy closed the connection (EOF before any byte).
@@ -172,11 +173,13 @@ TEST(ProxyLoopback, ForwardedHeadersAndHopByHopRemoval) {
   TestBackend backend;
   Proxy proxy(table_with({member(backend.port())}), one_worker());
   Client client(proxy.port());
-  const Response r = client.get("/echo", "Connection: keep-alive, X-Hop\r\nX-Hop: 1\r\nTE: trailers\r\n"
-                                          "X-Forwarded-For: 10.9.9.9\r\nX-Keep: yes\r\n");
+  const Response r = client.get("/echo",
+                                "Connection: keep-alive, X-Hop\r\nX-Hop: 1\r\nTE: trailers\r\n"
+                                "X-Forwarded-For: 10.9.9.9\r\nX-Keep: yes\r\n");
   EXPECT_EQ(r.result_int(), 200);
   const std::string h = backend.last_headers();
-  EXPECT_NE(h.find("Host: 127.0.0.1:" + std::to_string(backend.port()) + "\n"), std::string::npos) << h;
+  EXPECT_NE(h.find("Host: 127.0.0.1:" + std::to_string(backend.port()) + "\n"), std::string::npos)
+      << h;
   EXPECT_NE(h.find("X-Forwarded-For: 10.9.9.9, 127.0.0.1\n"), std::string::npos) << h;
   EXPECT_NE(h.find("X-Forwarded-Proto: http\n"), std::string::npos) << h;
   EXPECT_NE(h.find("X-Forwarded-Host: proxy.test\n"), std::string::npos) << h;
@@ -247,7 +250,8 @@ TEST(ProxyLoopback, ExpectContinueIsAnsweredByTheProxy) {
   TestBackend backend;
   Proxy proxy(table_with({member(backend.port())}), one_worker());
   Client client(proxy.port());
-  client.send("POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  client.send(
+      "POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
   EXPECT_EQ(client.read_raw_until("\r\n\r\n"), "HTTP/1.1 100 Continue\r\n\r\n");
   client.send("data");
   const Response r = client.read();
@@ -261,7 +265,8 @@ TEST(ProxyLoopback, LargeBodiesStreamBothWays) {
   Proxy proxy(table_with({member(backend.port())}), one_worker());
   Client client(proxy.port());
   constexpr std::size_t kSize = 48 * 1024 * 1024;
-  client.send("POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(kSize) + "\r\n\r\n");
+  client.send("POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(kSize) +
+              "\r\n\r\n");
   const std::string mib(1024 * 1024, 'u');
   for (std::size_t i = 0; i < kSize / mib.size(); ++i) client.send(mib);
   const Response up = client.read();
@@ -384,10 +389,12 @@ TEST(ProxyLoopback, ManyLargeHeadersAreForwarded) {
   Proxy proxy(table_with({member(backend.port())}), one_worker());
   Client client(proxy.port());
   std::string extra;
-  for (int i = 0; i < 40; ++i) extra += "X-Large-" + std::to_string(i) + ": " + std::string(1000, 'h') + "\r\n";
+  for (int i = 0; i < 40; ++i)
+    extra += "X-Large-" + std::to_string(i) + ": " + std::string(1000, 'h') + "\r\n";
   for (int round = 0; round < 3; ++round) {
     EXPECT_EQ(client.get("/echo", extra).result_int(), 200);
-    EXPECT_NE(backend.last_headers().find("X-Large-39: " + std::string(1000, 'h')), std::string::npos);
+    EXPECT_NE(backend.last_headers().find("X-Large-39: " + std::string(1000, 'h')),
+              std::string::npos);
     EXPECT_EQ(client.get("/echo").result_int(), 200);
   }
 }
@@ -399,7 +406,8 @@ TEST(ProxyLoopback, BodyTooLargeIs413) {
   Proxy proxy(table_with({member(backend.port())}), o);
   {
     Client client(proxy.port());
-    client.send("POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'a'));
+    client.send("POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n" +
+                std::string(5000, 'a'));
     EXPECT_EQ(client.read().result_int(), 413);
   }
   {
@@ -409,7 +417,8 @@ TEST(ProxyLoopback, BodyTooLargeIs413) {
     EXPECT_EQ(client.read().result_int(), 413);
   }
   Client ok(proxy.port());
-  ok.send("POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n" + std::string(1000, 'a'));
+  ok.send("POST /count HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n" +
+          std::string(1000, 'a'));
   EXPECT_EQ(ok.read().body(), "1000");
 }
 
@@ -522,10 +531,14 @@ TEST(ProxyLoopback, GarbageNeverCrashes) {
   TestBackend backend;
   Proxy proxy(table_with({member(backend.port())}), ServerOptions{});
   const std::vector<std::string> inputs = {
-      "\r\n\r\n", "GET\r\n\r\n", "GET / HTTP/9.9\r\n\r\n", std::string(100, '\0'),
+      "\r\n\r\n",
+      "GET\r\n\r\n",
+      "GET / HTTP/9.9\r\n\r\n",
+      std::string(100, '\0'),
       "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
       "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-      "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n", "GET http://x HTTP/1.1\r\n\r\n"};
+      "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n",
+      "GET http://x HTTP/1.1\r\n\r\n"};
   for (const auto& input : inputs) {
     Client client(proxy.port());
     client.send(input);

@@ -15,7 +15,8 @@ std::string rewrite(std::string_view value, const ReverseRule& rule) {
 
 TEST(ReverseRewrite, MemberUrlBecomesPublicUrl) {
   const ReverseRule rule{"10.0.0.7", 8080, "", "https", "app.example.com"};
-  EXPECT_EQ(rewrite("http://10.0.0.7:8080/login?next=/", rule), "https://app.example.com/login?next=/");
+  EXPECT_EQ(rewrite("http://10.0.0.7:8080/login?next=/", rule),
+            "https://app.example.com/login?next=/");
   EXPECT_EQ(rewrite("http://10.0.0.7:8080", rule), "https://app.example.com/");
   EXPECT_EQ(rewrite("HTTP://10.0.0.7:8080/x", rule), "https://app.example.com/x");
   EXPECT_EQ(rewrite("http://10.0.0.7:8080?q", rule), "https://app.example.com/?q");

@@ -1,12 +1,11 @@
 #include "tests/unit/net/test_backend.h"
 
-#include <chrono>
-#include <cstring>
-#include <string_view>
-
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstring>
+#include <string_view>
 
 namespace kb::proxy::net::testing {
 
@@ -25,7 +24,8 @@ uint64_t query_n(std::string_view target) {
 
 }  // namespace
 
-TestBackend::TestBackend() : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+TestBackend::TestBackend()
+    : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
   port_ = acceptor_.local_endpoint().port();
   acceptor_thread_ = std::thread([this] { accept_loop(); });
 }
@@ -121,7 +121,8 @@ void TestBackend::serve(std::shared_ptr<tcp::socket> socket) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1500));
       if (!write_string("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")) return;
     } else if ((target.find("/upgrade") != std::string::npos)) {
-      if (!write_string("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n"))
+      if (!write_string(
+              "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n"))
         return;
       // Whatever the client sent right after the request is in `buffer` already.
       if (buffer.size() > 0) {
@@ -136,7 +137,8 @@ void TestBackend::serve(std::shared_ptr<tcp::socket> socket) {
       }
     } else if ((target.find("/generate") != std::string::npos)) {
       const uint64_t n = query_n(target);
-      if (!write_string("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(n) + "\r\n\r\n")) return;
+      if (!write_string("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(n) + "\r\n\r\n"))
+        return;
       if (req.method() == http::verb::head) continue;
       std::memset(chunk, 'g', sizeof chunk);
       for (uint64_t left = n; left > 0;) {

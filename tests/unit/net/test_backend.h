@@ -12,15 +12,14 @@
 //   /dropafter            answers 200 keep-alive, then closes the connection silently
 //   anything else         200 "ok"
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 namespace kb::proxy::net::testing {
 
