@@ -405,6 +405,7 @@ class CrudTest(ServerTest):
 
     def test_every_builtin_kind(self):
         self.namespace("kinds")
+        self.namespace("kinds-ev")
         objs = {
             "/api/v1/namespaces/kinds/endpoints": {"kind": "Endpoints", "apiVersion": "v1"},
             "/api/v1/namespaces/kinds/pods": {"kind": "Pod", "apiVersion": "v1",
@@ -412,8 +413,9 @@ class CrudTest(ServerTest):
             "/api/v1/namespaces/kinds/events": {"kind": "Event", "apiVersion": "v1",
                                                  "involvedObject": {"kind": "Ingress", "name": "x"},
                                                  "reason": "Sync", "type": "Normal"},
-            "/apis/events.k8s.io/v1/namespaces/kinds/events": {
+            "/apis/events.k8s.io/v1/namespaces/kinds-ev/events": {
                 "kind": "Event", "apiVersion": "events.k8s.io/v1", "reason": "Sync",
+                "regarding": {"kind": "Service", "name": "y"},
                 "action": "Render", "type": "Normal", "reportingController": "kb",
                 "reportingInstance": "kb-1", "eventTime": "2026-01-01T00:00:00.000000Z"},
             "/apis/coordination.k8s.io/v1/namespaces/kinds/leases": {
@@ -440,10 +442,21 @@ class CrudTest(ServerTest):
             self.assertNotIn("kind", listed["items"][0])
         slice_ = self.ok(self.api.get("/apis/discovery.k8s.io/v1/namespaces/kinds/endpointslices/one"))
         self.assertEqual(slice_["ports"][0]["protocol"], "TCP")
-        # The two Event APIs and field selectors on events.
-        evs = self.ok(self.api.get("/api/v1/events", query={
-            "fieldSelector": "involvedObject.kind=Ingress,reason=Sync"}))
-        self.assertEqual(len(evs["items"]), 1)
+        # The two Event APIs share storage, as in the real server; field selectors use each
+        # API's own field names.
+        core = self.ok(self.api.get("/api/v1/events", query={
+            "fieldSelector": "involvedObject.kind=Service,reason=Sync"}))
+        self.assertEqual([(e["metadata"]["namespace"], e["involvedObject"]["name"])
+                          for e in core["items"]], [("kinds-ev", "y")])
+        self.assertEqual(core["items"][0]["reportingComponent"], "kb")
+        new = self.ok(self.api.get("/apis/events.k8s.io/v1/events", query={
+            "fieldSelector": "regarding.kind=Ingress"}))
+        self.assertEqual([(e["metadata"]["namespace"], e["regarding"]["name"])
+                          for e in new["items"]], [("kinds", "x")])
+        ev = self.ok(self.api.get("/apis/events.k8s.io/v1/namespaces/kinds/events/one"))
+        self.assertEqual((ev["apiVersion"], ev["reason"]), ("events.k8s.io/v1", "Sync"))
+        self.status_error(self.api.create("/api/v1/namespaces/kinds-ev/events", {
+            "apiVersion": "v1", "kind": "Event", "metadata": {"name": "one"}}), 409, "AlreadyExists")
 
 
 class PatchTest(ServerTest):
@@ -625,6 +638,17 @@ class TableTest(ServerTest):
         self.assertEqual((cells[1], cells[3], cells[4], cells[6]),
                          ("ClusterIP", "<none>", "80/TCP", "app=cols"))
         self.assertEqual(table["columnDefinitions"][6]["priority"], 1)
+        # Events print without a Name column, as `kubectl get events` shows them.
+        self.ok(self.api.create("/api/v1/namespaces/default/events", {
+            "apiVersion": "v1", "kind": "Event", "metadata": {"name": "ev-cols"},
+            "involvedObject": {"kind": "Ingress", "name": "cols", "namespace": "default"},
+            "reason": "Rendered", "message": "ok", "type": "Normal",
+            "lastTimestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}), 201)
+        table = self.ok(self.api.get("/api/v1/namespaces/default/events/ev-cols",
+                                     headers={"Accept": TABLE}))
+        self.assertEqual([c["name"] for c in table["columnDefinitions"]],
+                         ["Last Seen", "Type", "Reason", "Object", "Message"])
+        self.assertEqual(table["rows"][0]["cells"][1:], ["Normal", "Rendered", "ingress/cols", "ok"])
         # Kinds without a printer get Name and Age.
         table = self.ok(self.api.get("/api/v1/namespaces/default/pods", headers={"Accept": TABLE}))
         self.assertEqual([c["name"] for c in table["columnDefinitions"]], ["Name", "Age"])

@@ -2,6 +2,8 @@
 Discovery documents (legacy and aggregated) are built from here."""
 import threading
 
+from .events_codec import EventsV1Codec
+
 ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 SUB_VERBS = ["get", "patch", "update"]
 
@@ -12,7 +14,7 @@ class ResourceType:
 
     def __init__(self, group, versions, plural, singular, kind, namespaced, short_names=(),
                  categories=(), subresources=(), list_kind=None, crd_name=None, columns=None,
-                 schemas=None, storage_version=None):
+                 schemas=None, storage_version=None, storage_key=None, codec=None):
         self.group = group
         self.versions = list(versions)
         self.storage_version = storage_version or self.versions[0]
@@ -27,6 +29,10 @@ class ResourceType:
         self.crd_name = crd_name          # set for custom resources
         self.columns = columns or {}      # version -> additionalPrinterColumns (CRDs)
         self.schemas = schemas or {}      # version -> openAPIV3Schema (CRDs)
+        # Where the objects are stored, and how to convert when that is another type's storage
+        # (events.k8s.io/v1 Events live with core/v1 Events).
+        self.storage_key = storage_key or (group, plural)
+        self.codec = codec
 
     @property
     def key(self):
@@ -63,7 +69,8 @@ BUILTINS = [
     _builtin("networking.k8s.io", "v1", "ingressclasses", "ingressclass", "IngressClass", False),
     _builtin("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", True),
     _builtin("coordination.k8s.io", "v1", "leases", "lease", "Lease", True),
-    _builtin("events.k8s.io", "v1", "events", "event", "Event", True, ["ev"]),
+    ResourceType("events.k8s.io", ["v1"], "events", "event", "Event", True, ["ev"],
+                 storage_key=("", "events"), codec=EventsV1Codec),
     # Stored without behaviour (no controllers run here), so charts and manifests that ship
     # them (helm install of the kube-balancer chart) apply cleanly.
     _builtin("apps", "v1", "deployments", "deployment", "Deployment", True, ["deploy"], ["all"],

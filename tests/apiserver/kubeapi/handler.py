@@ -321,7 +321,8 @@ class ApiHandler(BaseHTTPRequestHandler):
 
     def _selectors(self, req, rtype):
         labels = parse_label_selector(req.q("labelSelector"))
-        fields = parse_field_selector(req.q("fieldSelector"), rtype.kind)
+        fields = parse_field_selector(req.q("fieldSelector"), rtype.kind,
+                                      rtype.codec.field_name if rtype.codec else None)
         return lambda o: labels(o.get("metadata", {}).get("labels")) and fields(o)
 
     def verb_list(self, req, rtype, version, namespace, name, sub):
@@ -354,7 +355,7 @@ class ApiHandler(BaseHTTPRequestHandler):
                     raise expired("too old resource version: %d (%d)"
                                   % (wanted, app.store.oldest_rv))
             items, rv = app.registry.list(rtype, version, namespace)
-            items = [o for o in items if match(o)]
+            items = [o for o in items if match(app.registry.storage_form(rtype, o))]
             offset, token_id = 0, None
         if rv_param == "0" and not token:
             limit = 0  # served from the watch cache: the real server ignores limit here
@@ -454,7 +455,7 @@ class ApiHandler(BaseHTTPRequestHandler):
         dry_run = req.q("dryRun") == "All"
         deleted = []
         for o in items:
-            if match(o):
+            if match(app.registry.storage_form(rtype, o)):
                 try:
                     obj, _ = app.registry.delete(rtype, version, o["metadata"].get("namespace", ""),
                                                  o["metadata"]["name"], options, dry_run)

@@ -59,6 +59,20 @@ def _crd_created(obj):
     return [obj.get("metadata", {}).get("creationTimestamp", "")]
 
 
+def event_columns():
+    return [_col("Last Seen"), _col("Type"), _col("Reason"), _col("Object"), _col("Message")]
+
+
+def event_cells(obj, now, age_of):
+    """core/v1 Events print without Name first: LAST SEEN TYPE REASON OBJECT MESSAGE."""
+    last = (obj.get("series") or {}).get("lastObservedTime") or obj.get("lastTimestamp") or \
+        obj.get("eventTime") or obj.get("metadata", {}).get("creationTimestamp")
+    involved = obj.get("involvedObject") or {}
+    return [age_of(last, now), obj.get("type", ""), obj.get("reason", ""),
+            "%s/%s" % (involved.get("kind", "").lower(), involved.get("name", "")),
+            obj.get("message", "")]
+
+
 # kind -> (columns after Name (Age is added last unless noted), cell function, age)
 PRINTERS = {
     "Service": ([_col("Type"), _col("Cluster-IP"), _col("External-IP"), _col("Port(s)"),

@@ -36,7 +36,12 @@ class Registry:
 
     # Helpers ------------------------------------------------------------------------------------
 
+    def storage_form(self, rtype, obj):
+        return rtype.codec.to_storage(obj) if rtype.codec else obj
+
     def _outgoing(self, rtype, version, obj):
+        if rtype.codec:
+            obj = rtype.codec.from_storage(obj)
         obj["apiVersion"] = rtype.api_version(version)
         obj["kind"] = rtype.kind
         return obj
@@ -64,6 +69,7 @@ class Registry:
             meta.pop("namespace", None)
         body["apiVersion"] = rtype.api_version(rtype.storage_version)
         body["kind"] = rtype.kind
+        return rtype.codec.to_storage(body) if rtype.codec else body
 
     def _schema_for(self, rtype, version):
         return rtype.schemas.get(version) if rtype.crd_name else None
@@ -126,20 +132,20 @@ class Registry:
     # Verbs --------------------------------------------------------------------------------------
 
     def get(self, rtype, version, namespace, name):
-        obj = self.store.get(rtype.key, namespace, name)
+        obj = self.store.get(rtype.storage_key, namespace, name)
         if obj is None:
             raise not_found(rtype, name)
         return self._outgoing(rtype, version, obj)
 
     def list(self, rtype, version, namespace):
-        items, rv = self.store.list(rtype.key, namespace)
+        items, rv = self.store.list(rtype.storage_key, namespace)
         return [self._outgoing(rtype, version, o) for o in items], rv
 
     def create(self, rtype, version, namespace, body, dry_run=False, field_validation="",
                warnings=None):
         warnings = warnings if warnings is not None else []
         body = copy.deepcopy(body)
-        self._check_body(rtype, version, namespace, body)
+        body = self._check_body(rtype, version, namespace, body)
         meta = body["metadata"]
         if not meta.get("name"):
             if meta.get("generateName"):
@@ -166,7 +172,7 @@ class Registry:
         def check(current):
             if current is not None:
                 raise already_exists(rtype, meta["name"])
-        stored = self.store.commit(rtype.key, "ADDED", body, check=check)
+        stored = self.store.commit(rtype.storage_key, "ADDED", body, check=check)
         if rtype.key == CRD_KEY:
             self.catalog.register_crd(stored)
         return self._outgoing(rtype, version, stored)
@@ -175,13 +181,13 @@ class Registry:
                field_validation="", warnings=None, require_rv=None):
         warnings = warnings if warnings is not None else []
         body = copy.deepcopy(body)
-        self._check_body(rtype, version, namespace, body)
+        body = self._check_body(rtype, version, namespace, body)
         meta = body["metadata"]
         if meta.get("name") and meta["name"] != name:
             raise bad_request("the name of the object (%s) does not match the name on the URL (%s)"
                               % (meta["name"], name))
         meta["name"] = name
-        current = self.store.get(rtype.key, namespace, name)
+        current = self.store.get(rtype.storage_key, namespace, name)
         if current is None:
             raise not_found(rtype, name)
         wanted_rv = meta.get("resourceVersion", "")
@@ -232,14 +238,14 @@ class Registry:
         if deleting:
             stored = self._delete_now(rtype, new, check)
         else:
-            stored = self.store.commit(rtype.key, "MODIFIED", new, check=check)
+            stored = self.store.commit(rtype.storage_key, "MODIFIED", new, check=check)
             if rtype.key == CRD_KEY:
                 self.catalog.register_crd(stored)
         return self._outgoing(rtype, version, stored)
 
     def patch(self, rtype, version, namespace, name, content_type, patch, subresource="",
               dry_run=False, field_validation="", warnings=None, force=False):
-        current = self.store.get(rtype.key, namespace, name)
+        current = self.store.get(rtype.storage_key, namespace, name)
         base_type = content_type.split(";")[0].strip().lower()
         if current is None:
             if base_type != APPLY_PATCH or subresource:
@@ -263,7 +269,7 @@ class Registry:
 
     def delete(self, rtype, version, namespace, name, options=None, dry_run=False):
         options = options or {}
-        current = self.store.get(rtype.key, namespace, name)
+        current = self.store.get(rtype.storage_key, namespace, name)
         if current is None:
             raise not_found(rtype, name)
         if rtype.key == ("", "namespaces") and name in ("default", "kube-system", "kube-public"):
@@ -290,7 +296,7 @@ class Registry:
                 return self._outgoing(rtype, version, current), False
             current["metadata"]["deletionTimestamp"] = rfc3339(self.clock())
             current["metadata"]["deletionGracePeriodSeconds"] = 0
-            stored = self.store.commit(rtype.key, "MODIFIED", current, check=check)
+            stored = self.store.commit(rtype.storage_key, "MODIFIED", current, check=check)
             return self._outgoing(rtype, version, stored), False
         stored = self._delete_now(rtype, current, check)
         return self._outgoing(rtype, version, stored), True
@@ -299,14 +305,14 @@ class Registry:
         """Removes an object, and what it owns: a namespace's objects, a CRD's resources."""
         if rtype.key == ("", "namespaces"):
             ns = obj["metadata"]["name"]
-            for t in self.catalog.all_types():
-                if t.namespaced:
-                    for item in self.store.list(t.key, ns)[0]:
-                        self.store.commit(t.key, "DELETED", item)
+            keys = {t.storage_key for t in self.catalog.all_types() if t.namespaced}
+            for key in sorted(keys):
+                for item in self.store.list(key, ns)[0]:
+                    self.store.commit(key, "DELETED", item)
         if rtype.key == CRD_KEY:
             served = self.catalog.unregister_crd(obj)
             if served is not None:
                 for item in self.store.list(served.key)[0]:
                     self.store.commit(served.key, "DELETED", item)
-        return self.store.commit(rtype.key, "DELETED", obj, check=check)
+        return self.store.commit(rtype.storage_key, "DELETED", obj, check=check)
 

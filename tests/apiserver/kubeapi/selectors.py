@@ -91,8 +91,9 @@ def _field_value(obj, path):
     return cur if isinstance(cur, str) else str(cur)
 
 
-def parse_field_selector(text, kind):
-    """Returns a predicate over an object. Supports =, ==, != on the supported fields."""
+def parse_field_selector(text, kind, rename=None):
+    """Returns a predicate over an object (in its storage form). Supports =, ==, != on the
+    supported fields; `rename` maps a field of the requested API to its stored name."""
     if not text:
         return lambda obj: True
     allowed = {"metadata.name", "metadata.namespace"} | set(_EXTRA_FIELDS.get(kind, []))
@@ -101,10 +102,11 @@ def parse_field_selector(text, kind):
         m = re.fullmatch(r"([A-Za-z0-9_.]+)\s*(==|!=|=)\s*(.*)", part)
         if not m:
             raise bad_request("invalid selector: '%s'; can't understand '%s'" % (text, part))
-        if m.group(1) not in allowed:
+        field = rename(m.group(1)) if rename else m.group(1)
+        if field not in allowed:
             raise bad_request('"%s" is not a known field selector: only "%s"'
                               % (m.group(1), ", ".join(sorted(allowed))))
-        reqs.append((m.group(1), m.group(2) != "!=", m.group(3)))
+        reqs.append((field, m.group(2) != "!=", m.group(3)))
 
     def matches(obj):
         for field, equal, value in reqs:

@@ -6,7 +6,7 @@ import calendar
 import re
 import time
 
-from .printers import PRINTERS
+from .printers import PRINTERS, event_cells, event_columns
 
 _NAME_COLUMN = {"name": "Name", "type": "string", "format": "name", "priority": 0,
                 "description": "Name must be unique within a namespace. Is required when creating "
@@ -136,7 +136,20 @@ def evaluate(steps, obj):
 
 # Tables -------------------------------------------------------------------------------------
 
+def _age_of(timestamp, now):
+    t = parse_time(timestamp) if isinstance(timestamp, str) else None
+    if t is None and isinstance(timestamp, str):
+        t = parse_time(timestamp.split(".")[0] + "Z")  # MicroTime: 2026-01-01T00:00:00.000000Z
+    return "<unknown>" if t is None else human_duration(now - t)
+
+
+def _is_core_event(rtype):
+    return rtype.kind == "Event" and not rtype.group
+
+
 def column_definitions(rtype, version):
+    if _is_core_event(rtype):
+        return event_columns()
     if rtype.crd_name and rtype.columns.get(version):
         cols = [dict(_NAME_COLUMN)]
         for c in rtype.columns[version]:
@@ -214,6 +227,8 @@ def make_table(rtype, version, objects, list_meta, include_object="Metadata", no
     for obj in objects:
         if custom:
             cells = [obj["metadata"]["name"]] + [_cell(c, obj, now) for c in rtype.columns[version]]
+        elif _is_core_event(rtype):
+            cells = event_cells(obj, now, _age_of)
         elif not rtype.crd_name and rtype.kind in PRINTERS:
             cells = _builtin_cells(rtype, obj, now)
         else:

@@ -18,8 +18,8 @@ from .errors import ApiError, bad_request, status_object
 from .table import make_table
 
 
-def _with_version(obj, api_version):
-    out = dict(obj)
+def _with_version(obj, api_version, present):
+    out = dict(present(obj))
     out["apiVersion"] = api_version
     return out
 
@@ -100,8 +100,9 @@ class _Stream:
 def serve_watch(handler, req, rtype, version, namespace, match):
     app = handler.server.app
     store = app.store
-    key = rtype.key
+    key = rtype.storage_key
     api_version = rtype.api_version(version)
+    present = rtype.codec.from_storage if rtype.codec else (lambda o: o)
 
     def visible(obj):
         if namespace and obj["metadata"].get("namespace", "") != namespace:
@@ -155,7 +156,7 @@ def serve_watch(handler, req, rtype, version, namespace, match):
             stream.end()
             return
         for obj in initial:
-            stream.event("ADDED", _with_version(obj, api_version))
+            stream.event("ADDED", _with_version(obj, api_version, present))
         if send_initial == "true" and bookmarks:
             stream.bookmark(last, initial_end=True)
         deadline = time.monotonic() + timeout
@@ -198,7 +199,7 @@ def serve_watch(handler, req, rtype, version, namespace, match):
                 time.sleep(0.1)  # silent: deliver nothing, keep `last`, resume when unstalled
                 continue
             for ev in events:
-                _send_event(stream, ev, visible, api_version)
+                _send_event(stream, ev, visible, api_version, present)
             last = newest
             if bookmarks and time.monotonic() >= next_bookmark:
                 stream.bookmark(last)
@@ -211,19 +212,19 @@ def serve_watch(handler, req, rtype, version, namespace, match):
         app.stats.watch_closed(resource)
 
 
-def _send_event(stream, ev, visible, api_version):
+def _send_event(stream, ev, visible, api_version, present):
     if ev.type == "ADDED":
         if visible(ev.obj):
-            stream.event("ADDED", _with_version(ev.obj, api_version))
+            stream.event("ADDED", _with_version(ev.obj, api_version, present))
     elif ev.type == "DELETED":
         if visible(ev.obj):
-            stream.event("DELETED", _with_version(ev.obj, api_version))
+            stream.event("DELETED", _with_version(ev.obj, api_version, present))
     else:
         now_in = visible(ev.obj)
         was_in = ev.prev is not None and visible(ev.prev)
         if now_in and was_in:
-            stream.event("MODIFIED", _with_version(ev.obj, api_version))
+            stream.event("MODIFIED", _with_version(ev.obj, api_version, present))
         elif now_in:
-            stream.event("ADDED", _with_version(ev.obj, api_version))
+            stream.event("ADDED", _with_version(ev.obj, api_version, present))
         elif was_in:
-            stream.event("DELETED", _with_version(_with_rv(ev.prev, ev.rv), api_version))
+            stream.event("DELETED", _with_version(_with_rv(ev.prev, ev.rv), api_version, present))
