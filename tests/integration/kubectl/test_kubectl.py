@@ -312,6 +312,22 @@ class KubectlTest(unittest.TestCase):
         row = self.table(self.kubectl("get", "svc", "-n", "shop", "-o", "wide").stdout)[0]
         self.assertEqual((row["TYPE"], row["PORT(S)"], row["SELECTOR"]),
                          ("ClusterIP", "80/TCP,9000/TCP", "app=shop"))
+        # A core/v1 Event (what the controller writes) shows in both event views.
+        r = self.api.create("/api/v1/namespaces/shop/events", {
+            "apiVersion": "v1", "kind": "Event", "metadata": {"name": "shop.1"},
+            "involvedObject": {"kind": "Ingress", "name": "shop", "namespace": "shop",
+                               "uid": ing["metadata"]["uid"], "apiVersion": "networking.k8s.io/v1"},
+            "reason": "Rendered", "message": "1 route", "type": "Normal",
+            "lastTimestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "source": {"component": "kube-balancer"}})
+        self.assertEqual(r.status, 201, r)
+        row = self.table(self.kubectl("events", "-n", "shop").stdout)[0]
+        self.assertEqual((row["TYPE"], row["REASON"], row["OBJECT"], row["MESSAGE"]),
+                         ("Normal", "Rendered", "Ingress/shop", "1 route"))
+        row = self.table(self.kubectl("get", "events", "-n", "shop").stdout)[0]
+        self.assertEqual((row["REASON"], row["OBJECT"]), ("Rendered", "ingress/shop"))
+        described = self.kubectl("describe", "ingress", "shop", "-n", "shop").stdout
+        self.assertRegex(described, r"Normal\s+Rendered\s+\S+\s+kube-balancer\s+1 route")
         out = self.kubectl("delete", "-f", manifest).stdout
         self.assertIn('service "shop" deleted', out)
         self.assertIn("No resources found", self.kubectl("get", "svc,ing", "-n", "shop").stderr)
