@@ -19,6 +19,7 @@ Worker::Worker(const ServerOptions& options, const AccessLogSink& access_log, Se
       pool_(options.upstream_max_idle_per_member, options.upstream_idle_timeout) {
   acceptor_.emplace(*ioc_);
   sweep_timer_.emplace(*ioc_);
+  accept_retry_.emplace(*ioc_);
 }
 
 Worker::~Worker() {
@@ -31,6 +32,7 @@ Worker::~Worker() {
   closing_ = true;
   acceptor_.reset();
   sweep_timer_.reset();
+  accept_retry_.reset();
   pool_.clear();
   ioc_.reset();
 }
@@ -73,8 +75,12 @@ void Worker::accept_next() {
   acceptor_->async_accept([this](boost::system::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
-      // EMFILE and friends: keep accepting; the sweep gives time for descriptors to free up.
-      accept_next();
+      // EMFILE and friends: the pending connection stays in the backlog, so accepting again at
+      // once would spin. Retry after a pause, when descriptors may have been freed.
+      accept_retry_->expires_after(std::chrono::milliseconds(50));
+      accept_retry_->async_wait([this](boost::system::error_code wait_ec) {
+        if (!wait_ec && !draining_) accept_next();
+      });
       return;
     }
     if (draining_) return;
@@ -105,6 +111,7 @@ void Worker::begin_drain() {
     draining_ = true;
     boost::system::error_code ec;
     acceptor_->close(ec);
+    accept_retry_->cancel();
     pool_.clear();
     for (ClientSession* s = sessions_; s != nullptr; s = s->next_) s->on_drain();
   });
@@ -117,6 +124,7 @@ void Worker::close_all() {
     boost::system::error_code ec;
     acceptor_->close(ec);
     sweep_timer_->cancel();
+    accept_retry_->cancel();
     pool_.clear();
     for (ClientSession* s = sessions_; s != nullptr; s = s->next_) s->close();
     closed_all_ = true;

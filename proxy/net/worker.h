@@ -63,6 +63,7 @@ class Worker {
   std::unique_ptr<boost::asio::io_context> ioc_;
   std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
   std::optional<boost::asio::steady_timer> sweep_timer_;
+  std::optional<boost::asio::steady_timer> accept_retry_;  // pause after accept errors (EMFILE)
   std::shared_ptr<const core::Snapshot> snapshot_;
   UpstreamPool pool_;
   ClientSession* sessions_ = nullptr;  // intrusive list head
