@@ -142,74 +142,82 @@ def serve_watch(handler, req, rtype, version, namespace, match):
         raise err
     table = handler._table_version()
     stream = _Stream(handler, rtype, version, table, req.q("includeObject", "Metadata"))
+    # Counted before the headers go out: a client holding the response knows /_test/stats sees
+    # its watch, and faults injected from then on reach it (the generations were read above).
+    resource = rtype.qualified()
+    app.stats.watch_opened(resource)
+    try:
+        _stream(handler, stream, app, store, key, table, err, initial, last, send_initial,
+                bookmarks, timeout, drop_gen, expire_gen, visible, api_version, present)
+    except (BrokenPipeError, ConnectionResetError, OSError):
+        handler.close_connection = True
+    finally:
+        app.stats.watch_closed(resource)
+
+
+def _stream(handler, stream, app, store, key, table, err, initial, last, send_initial, bookmarks,
+            timeout, drop_gen, expire_gen, visible, api_version, present):
     handler.send_response(200)
     handler.send_header("Content-Type", "application/json" if not table else
                         "application/json;as=Table;v=%s;g=meta.k8s.io" % table)
     handler.send_header("Transfer-Encoding", "chunked")
     handler.send_header("Cache-Control", "no-cache, private")
     handler.end_headers()
-    resource = rtype.qualified()
-    app.stats.watch_opened(resource)
-    try:
+    if err is not None:
+        stream.error(err)
+        stream.end()
+        return
+    for obj in initial:
+        stream.event("ADDED", _with_version(obj, api_version, present))
+    if send_initial == "true" and bookmarks:
+        stream.bookmark(last, initial_end=True)
+    deadline = time.monotonic() + timeout
+    next_bookmark = time.monotonic() + app.bookmark_interval
+    while True:
+        now = time.monotonic()
+        if now >= deadline and not app.faults.stall_watches:
+            stream.end()
+            return
+        wait = min(deadline - now, 0.5)
+        if bookmarks:
+            wait = max(0.0, min(wait, next_bookmark - now))
+        with store.cond:
+            if store.rv == last and store.drop_generation == drop_gen and \
+                    store.expire_generation == expire_gen:
+                store.cond.wait(wait)
+            if store.drop_generation != drop_gen:
+                clean = store.drop_watches_clean
+                if clean:
+                    stream.end()
+                else:
+                    stream.abort()
+                return
+            if store.expire_generation != expire_gen:
+                events, err = None, ApiError(
+                    410, "too old resource version: %d (%d)" % (last, store.rv), "Expired")
+            else:
+                try:
+                    events = store.events_after(key, last)
+                except ApiError as e:
+                    events, err = None, e
+            newest = store.rv
         if err is not None:
             stream.error(err)
             stream.end()
             return
-        for obj in initial:
-            stream.event("ADDED", _with_version(obj, api_version, present))
-        if send_initial == "true" and bookmarks:
-            stream.bookmark(last, initial_end=True)
-        deadline = time.monotonic() + timeout
-        next_bookmark = time.monotonic() + app.bookmark_interval
-        while True:
-            now = time.monotonic()
-            if now >= deadline and not app.faults.stall_watches:
-                stream.end()
-                return
-            wait = min(deadline - now, 0.5)
-            if bookmarks:
-                wait = max(0.0, min(wait, next_bookmark - now))
-            with store.cond:
-                if store.rv == last and store.drop_generation == drop_gen and \
-                        store.expire_generation == expire_gen:
-                    store.cond.wait(wait)
-                if store.drop_generation != drop_gen:
-                    clean = store.drop_watches_clean
-                    if clean:
-                        stream.end()
-                    else:
-                        stream.abort()
-                    return
-                if store.expire_generation != expire_gen:
-                    events, err = None, ApiError(
-                        410, "too old resource version: %d (%d)" % (last, store.rv), "Expired")
-                else:
-                    try:
-                        events = store.events_after(key, last)
-                    except ApiError as e:
-                        events, err = None, e
-                newest = store.rv
-            if err is not None:
-                stream.error(err)
-                stream.end()
-                return
-            if app.faults.stall_watches:
-                if stream.client_gone():
-                    return
-                time.sleep(0.1)  # silent: deliver nothing, keep `last`, resume when unstalled
-                continue
-            for ev in events:
-                _send_event(stream, ev, visible, api_version, present)
-            last = newest
-            if bookmarks and time.monotonic() >= next_bookmark:
-                stream.bookmark(last)
-                next_bookmark = time.monotonic() + app.bookmark_interval
+        if app.faults.stall_watches:
             if stream.client_gone():
                 return
-    except (BrokenPipeError, ConnectionResetError, OSError):
-        handler.close_connection = True
-    finally:
-        app.stats.watch_closed(resource)
+            time.sleep(0.1)  # silent: deliver nothing, keep `last`, resume when unstalled
+            continue
+        for ev in events:
+            _send_event(stream, ev, visible, api_version, present)
+        last = newest
+        if bookmarks and time.monotonic() >= next_bookmark:
+            stream.bookmark(last)
+            next_bookmark = time.monotonic() + app.bookmark_interval
+        if stream.client_gone():
+            return
 
 
 def _send_event(stream, ev, visible, api_version, present):
