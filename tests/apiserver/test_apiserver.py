@@ -990,6 +990,27 @@ class ConcurrencyTest(ServerTest):
         self.assertEqual(self.ok(self.api.get(path + "/counter"))["data"]["n"], "40")
 
 
+    def test_concurrent_patches_without_resource_version_all_apply(self):
+        import threading
+        self.namespace("cp")
+        path = NS + "/cp/configmaps"
+        self.ok(self.api.create(path, {"apiVersion": "v1", "kind": "ConfigMap",
+                                       "metadata": {"name": "many"}}), 201)
+        results = []
+
+        def patcher(n):
+            for i in range(10):
+                r = self.api.patch(path + "/many", {"data": {"k%d-%d" % (n, i): "v"}})
+                results.append(r.status)
+        threads = [threading.Thread(target=patcher, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(results, [200] * 40)  # the server re-applies a patch that lost a race
+        self.assertEqual(len(self.ok(self.api.get(path + "/many"))["data"]), 40)
+
+
 class FaultAndStatsTest(ServerTest):
     def test_injected_errors_and_counts(self):
         self.api.reset_stats()

@@ -1,6 +1,7 @@
 """Defaulting and validation of the built-in kinds, as much as the real API server does for the
 fields kube-balancer and kubectl touch. Errors are (field, message, reason) causes."""
 import re
+import threading
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(
@@ -27,14 +28,16 @@ class ClusterIPs:
 
     def __init__(self):
         self.next = 10
+        self.lock = threading.Lock()
 
     def allocate(self, used):
-        while True:
-            n = self.next
-            self.next += 1
-            ip = "10.96.%d.%d" % (n // 250, n % 250 + 1)
-            if ip not in used:
-                return ip
+        with self.lock:
+            while True:
+                n = self.next
+                self.next += 1
+                ip = "10.96.%d.%d" % (n // 250, n % 250 + 1)
+                if ip not in used:
+                    return ip
 
 
 def default_object(kind, obj, allocator=None, used_ips=()):

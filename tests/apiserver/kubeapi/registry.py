@@ -13,6 +13,18 @@ from .errors import ApiError, already_exists, bad_request, conflict, invalid, no
 from .patch import APPLY_PATCH, apply_patch
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apiserver's generateName alphabet
+_PATCH_RETRIES = 10
+
+
+def _patch_sets_rv(patch):
+    """Whether a patch carries a resourceVersion precondition."""
+    if isinstance(patch, list):
+        return any(isinstance(op, dict) and op.get("path") == "/metadata/resourceVersion"
+                   for op in patch)
+    meta = patch.get("metadata") if isinstance(patch, dict) else None
+    return isinstance(meta, dict) and bool(meta.get("resourceVersion"))
+
+
 _META_FIELDS = {"name", "generateName", "namespace", "uid", "resourceVersion", "generation",
                 "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
                 "annotations", "ownerReferences", "finalizers"}
@@ -179,6 +191,19 @@ class Registry:
 
     def update(self, rtype, version, namespace, name, body, subresource="", dry_run=False,
                field_validation="", warnings=None, require_rv=None):
+        # An unconditional update (no resourceVersion) retries a lost race, as the real server.
+        unconditional = isinstance(body, dict) and \
+            not (body.get("metadata") or {}).get("resourceVersion")
+        for attempt in range(_PATCH_RETRIES):
+            try:
+                return self._update_once(rtype, version, namespace, name, body, subresource,
+                                         dry_run, field_validation, warnings, require_rv)
+            except ApiError as e:
+                if e.reason != "Conflict" or not unconditional or attempt == _PATCH_RETRIES - 1:
+                    raise
+
+    def _update_once(self, rtype, version, namespace, name, body, subresource, dry_run,
+                     field_validation, warnings, require_rv):
         warnings = warnings if warnings is not None else []
         body = copy.deepcopy(body)
         body = self._check_body(rtype, version, namespace, body)
@@ -245,6 +270,19 @@ class Registry:
 
     def patch(self, rtype, version, namespace, name, content_type, patch, subresource="",
               dry_run=False, field_validation="", warnings=None, force=False):
+        # A patch without a resourceVersion of its own is applied to the latest object: when a
+        # concurrent write wins, it is re-applied (the real server's GuaranteedUpdate loop).
+        for attempt in range(_PATCH_RETRIES):
+            try:
+                return self._patch_once(rtype, version, namespace, name, content_type, patch,
+                                        subresource, dry_run, field_validation, warnings)
+            except ApiError as e:
+                if e.reason != "Conflict" or _patch_sets_rv(patch) or \
+                        attempt == _PATCH_RETRIES - 1:
+                    raise
+
+    def _patch_once(self, rtype, version, namespace, name, content_type, patch, subresource,
+                    dry_run, field_validation, warnings):
         current = self.store.get(rtype.storage_key, namespace, name)
         base_type = content_type.split(";")[0].strip().lower()
         if current is None:
