@@ -552,5 +552,47 @@ TEST(ProxyLoopback, GarbageNeverCrashes) {
   EXPECT_EQ(client.get("/").result_int(), 200);
 }
 
+TEST(ProxyLoopback, MutatedRequestsNeverCrash) {
+  TestBackend backend;
+  Proxy proxy(table_with({member(backend.port())}), one_worker());
+  const std::vector<std::string> seeds = {
+      "GET /echo?a=1 HTTP/1.1\r\nHost: a\r\nCookie: x=1\r\nConnection: keep-alive, X-A\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+      "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\n"
+      "T: 1\r\n\r\n",
+      "GET /upgrade HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\nxyz",
+      "POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi"};
+  uint64_t state = 0x9e3779b97f4a7c15ULL;  // fixed seed: the same inputs every run
+  auto next = [&state](uint64_t bound) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state % bound;
+  };
+  using namespace std::string_literals;
+  const std::string alphabet = "\r\n :;,.-0123456789abcdefxyzGETPOST/?%\x00\xff\t"s;  // with NUL
+  for (int i = 0; i < 300; ++i) {
+    std::string input = seeds[next(seeds.size())];
+    const int edits = 1 + static_cast<int>(next(4));
+    for (int e = 0; e < edits && !input.empty(); ++e) {
+      const std::size_t at = next(input.size());
+      switch (next(4)) {
+        case 0: input[at] = alphabet[next(alphabet.size())]; break;
+        case 1: input.insert(at, 1, alphabet[next(alphabet.size())]); break;
+        case 2: input.erase(at, 1 + next(8)); break;
+        default: input.resize(at); break;
+      }
+    }
+    Client client(proxy.port());
+    client.send(input);
+    beast::error_code ec;
+    client.socket().shutdown(tcp::socket::shutdown_send, ec);
+    char buf[4096];
+    while (!ec) client.socket().read_some(asio::buffer(buf), ec);
+  }
+  Client client(proxy.port());
+  EXPECT_EQ(client.get("/").result_int(), 200);
+}
+
 }  // namespace
 }  // namespace kb::proxy::net
