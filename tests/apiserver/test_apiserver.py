@@ -708,7 +708,13 @@ class CustomResourceTest(ServerTest):
         lst = self.ok(self.api.get("/apis/example.io/v1/widgets"))
         self.assertEqual(lst["kind"], "WidgetList")
         self.assertEqual(lst["items"][0]["kind"], "Widget")  # unstructured lists keep kinds
-        self.ok(self.api.delete(path + "/widgets.example.io"))
+        with self.api.watch("/apis/example.io/v1/widgets",
+                            resourceVersion=str(self.api.resource_version())) as w:
+            self.ok(self.api.delete(path + "/widgets.example.io"))
+            # Its objects go, then the watch ends: the resource is no longer served.
+            gone = w.next_event()
+            self.assertEqual((gone["type"], gone["object"]["metadata"]["name"]), ("DELETED", "w1"))
+            self.assertIsNone(w.next_event())
         self.status_error(self.api.get("/apis/example.io/v1/widgets"), 404, "NotFound")
         self.assertNotIn("example.io", [g["name"] for g in self.ok(self.api.get("/apis"))["groups"]])
         # Re-creating it serves an empty resource: its objects went with it.

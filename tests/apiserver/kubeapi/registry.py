@@ -350,7 +350,8 @@ class Registry:
         if rtype.key == CRD_KEY:
             served = self.catalog.unregister_crd(obj)
             if served is not None:
-                for item in self.store.list(served.key)[0]:
-                    self.store.commit(served.key, "DELETED", item)
+                for item in self.store.list(served.storage_key)[0]:
+                    self.store.commit(served.storage_key, "DELETED", item)
+                self.store.end_watches(served.storage_key)
         return self.store.commit(rtype.storage_key, "DELETED", obj, check=check)
 

@@ -34,6 +34,7 @@ class Store:
         self.drop_generation = 0
         self.expire_generation = 0
         self.drop_watches_clean = False  # dropped watches end with the last chunk, not a reset
+        self.key_generation = collections.Counter()  # bumped when a type stops being served
         if state_file and os.path.exists(state_file):
             self._load()
 
@@ -132,6 +133,12 @@ class Store:
     def drop_watches(self):
         with self.cond:
             self.drop_generation += 1
+            self.cond.notify_all()
+
+    def end_watches(self, key):
+        """Ends the watches of one type cleanly (its CRD was deleted)."""
+        with self.cond:
+            self.key_generation[key] += 1
             self.cond.notify_all()
 
     def expire_watches(self):

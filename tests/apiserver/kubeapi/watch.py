@@ -124,6 +124,7 @@ def serve_watch(handler, req, rtype, version, namespace, match):
     initial, err = [], None
     with store.cond:
         drop_gen, expire_gen = store.drop_generation, store.expire_generation
+        key_gen = store.key_generation[key]
         if rv_param in ("", "0") or send_initial == "true":
             if send_initial != "false":
                 items, _ = store.list(key, namespace or None)
@@ -148,7 +149,8 @@ def serve_watch(handler, req, rtype, version, namespace, match):
     app.stats.watch_opened(resource)
     try:
         _stream(handler, stream, app, store, key, table, err, initial, last, send_initial,
-                bookmarks, timeout, drop_gen, expire_gen, visible, api_version, present)
+                bookmarks, timeout, (drop_gen, expire_gen, key_gen), visible, api_version,
+                present)
     except (BrokenPipeError, ConnectionResetError, OSError):
         handler.close_connection = True
     finally:
@@ -156,7 +158,8 @@ def serve_watch(handler, req, rtype, version, namespace, match):
 
 
 def _stream(handler, stream, app, store, key, table, err, initial, last, send_initial, bookmarks,
-            timeout, drop_gen, expire_gen, visible, api_version, present):
+            timeout, generations, visible, api_version, present):
+    drop_gen, expire_gen, key_gen = generations
     handler.send_response(200)
     handler.send_header("Content-Type", "application/json" if not table else
                         "application/json;as=Table;v=%s;g=meta.k8s.io" % table)
@@ -183,8 +186,10 @@ def _stream(handler, stream, app, store, key, table, err, initial, last, send_in
             wait = max(0.0, min(wait, next_bookmark - now))
         with store.cond:
             if store.rv == last and store.drop_generation == drop_gen and \
-                    store.expire_generation == expire_gen:
+                    store.expire_generation == expire_gen and \
+                    store.key_generation[key] == key_gen:
                 store.cond.wait(wait)
+            ended = store.key_generation[key] != key_gen  # the type is no longer served
             if store.drop_generation != drop_gen:
                 clean = store.drop_watches_clean
                 if clean:
@@ -213,6 +218,9 @@ def _stream(handler, stream, app, store, key, table, err, initial, last, send_in
         for ev in events:
             _send_event(stream, ev, visible, api_version, present)
         last = newest
+        if ended:
+            stream.end()
+            return
         if bookmarks and time.monotonic() >= next_bookmark:
             stream.bookmark(last)
             next_bookmark = time.monotonic() + app.bookmark_interval
