@@ -13,6 +13,7 @@ import select
 import socket
 import ssl
 import time
+import traceback
 
 from .errors import ApiError, bad_request, status_object
 from .table import make_table
@@ -153,6 +154,9 @@ def serve_watch(handler, req, rtype, version, namespace, match):
                 present)
     except (BrokenPipeError, ConnectionResetError, OSError):
         handler.close_connection = True
+    except Exception:  # a bug: the headers are out, so end the connection rather than answer
+        traceback.print_exc()
+        stream.abort()
     finally:
         app.stats.watch_closed(resource)
 
