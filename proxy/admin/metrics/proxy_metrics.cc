@@ -2,6 +2,7 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <limits>
 #include <sstream>
 
@@ -25,6 +26,7 @@ ClientMetric labelled(const std::string& balancer, const std::string& member,
   ClientMetric m;
   m.label = {{"balancer", balancer}, {"member", member}};
   m.label.insert(m.label.end(), extra.begin(), extra.end());
+  std::sort(m.label.begin(), m.label.end());  // as prometheus-cpp orders its own families' labels
   return m;
 }
 
