@@ -251,7 +251,7 @@ void read_balancer(Reader& r, const YAML::Node& n, const std::string& path, Bala
   r.boolean(n, "scolonpathdelim", path, b.sticky.scolon_path_delim);
   r.boolean(n, "nofailover", path, b.nofailover);
   int attempts = 0;
-  if (r.integer(n, "maxattempts", path, attempts, 0, 100)) b.maxattempts = attempts;
+  if (r.integer(n, "maxattempts", path, attempts, 0, 1000)) b.maxattempts = attempts;
   Duration timeout{};
   if (r.duration(n, "timeout", path, timeout)) {
     if (timeout > Duration(7200 * 1000)) r.error(n["timeout"], Reader::join(path, "timeout"), "must be at most 7200s");
