@@ -71,6 +71,11 @@ def crd():
                         "conditions": status_conditions}}}}}}]}}
 
 
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def bc(name, **spec):
     spec.setdefault("service", name)
     return {"apiVersion": "kubebalancer.io/v1alpha1", "kind": "BalancerCluster",
@@ -1063,10 +1068,10 @@ class RestartTest(unittest.TestCase):
             obj = api.create(BC, bc("persisted")).json
             api.create(BC, bc("second"))
             rv_before = api.resource_version()
-            port, ca = api.port, open(api.ca_file, "rb").read()
+            port, ca = api.port, read_bytes(api.ca_file)
             api.restart()
             self.assertEqual(api.port, port)
-            self.assertEqual(open(api.ca_file, "rb").read(), ca)
+            self.assertEqual(read_bytes(api.ca_file), ca)
             got = api.get(BC + "/persisted").json
             self.assertEqual(got["metadata"]["uid"], obj["metadata"]["uid"])
             self.assertEqual(api.resource_version(), rv_before)
@@ -1082,9 +1087,38 @@ class RestartTest(unittest.TestCase):
         d = tempfile.mkdtemp(prefix="kb-crds-")
         with open(os.path.join(d, "bc.json"), "w") as f:
             json.dump(crd(), f)
+        try:
+            import yaml  # noqa: F401  (YAML CRD files load only with PyYAML)
+            other = crd()
+            other["metadata"]["name"] = "widgets.example.io"
+            other["spec"]["group"] = "example.io"
+            other["spec"]["names"] = {"plural": "widgets", "kind": "Widget"}
+            with open(os.path.join(d, "widget.yaml"), "w") as f:
+                f.write(yaml.safe_dump(other))
+        except ImportError:
+            other = None
         with ApiServer(crds=d) as api:
             r = api.create(BC, bc("pre"))
             self.assertEqual(r.status, 201, r)
+            if other:
+                self.assertEqual(api.get("/apis/example.io/v1alpha1/namespaces/default/widgets")
+                                 .status, 200)
+
+    def test_bad_crd_file_is_a_clear_error(self):
+        d = tempfile.mkdtemp(prefix="kb-crds-")
+        bad = crd()
+        bad["metadata"]["name"] = "wrong"
+        with open(os.path.join(d, "bad.json"), "w") as f:
+            json.dump(bad, f)
+        api = ApiServer(crds=d)
+        try:
+            with self.assertRaises(RuntimeError) as ctx:
+                api.start()
+            self.assertIn("bad.json", str(ctx.exception))
+            self.assertIn("must be spec.names.plural", str(ctx.exception))
+            self.assertNotIn("Traceback", str(ctx.exception))
+        finally:
+            api.stop()
 
 
 if __name__ == "__main__":
