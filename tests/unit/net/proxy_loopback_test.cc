@@ -577,10 +577,18 @@ TEST(ProxyLoopback, MutatedRequestsNeverCrash) {
     for (int e = 0; e < edits && !input.empty(); ++e) {
       const std::size_t at = next(input.size());
       switch (next(4)) {
-        case 0: input[at] = alphabet[next(alphabet.size())]; break;
-        case 1: input.insert(at, 1, alphabet[next(alphabet.size())]); break;
-        case 2: input.erase(at, 1 + next(8)); break;
-        default: input.resize(at); break;
+        case 0:
+          input[at] = alphabet[next(alphabet.size())];
+          break;
+        case 1:
+          input.insert(at, 1, alphabet[next(alphabet.size())]);
+          break;
+        case 2:
+          input.erase(at, 1 + next(8));
+          break;
+        default:
+          input.resize(at);
+          break;
       }
     }
     Client client(proxy.port());
