@@ -33,8 +33,7 @@ void ClientSession::start(Worker& worker, tcp::socket socket) {
 ClientSession::ClientSession(Worker& worker, tcp::socket socket)
     : worker_(worker),
       client_(std::move(socket)),
-      client_buf_(worker.options().max_header_bytes + detail::kBodyBufSize + detail::kReadSize),
-      body_buf_(std::make_unique<char[]>(detail::kBodyBufSize)) {
+      client_buf_(worker.options().max_header_bytes + detail::kBodyBufSize + detail::kReadSize) {
   error_code ec;
   client_.set_option(tcp::no_delay(true), ec);
   const auto remote = client_.remote_endpoint(ec);
@@ -112,6 +111,8 @@ bool ClientSession::request_body_pending() const {
 asio::awaitable<ClientSession::HeaderResult> ClientSession::read_request_header() {
   const ServerOptions& opts = worker_.options();
   idle_wait_ = client_buf_.size() == 0;
+  // An idle keep-alive connection holds no relay buffer: it goes back to the worker's spares.
+  if (idle_wait_ && body_buf_) worker_.give_body_buffer(std::move(body_buf_));
   arm(idle_wait_ && requests_served_ > 0 ? opts.idle_timeout : opts.client_header_timeout);
   for (;;) {
     if (client_buf_.size() > 0) {
@@ -181,6 +182,7 @@ asio::awaitable<bool> ClientSession::serve_one() {
   const HeaderResult header = co_await read_request_header();
   if (header != HeaderResult::kOk) co_return false;
   started_ = Clock::now();
+  if (!body_buf_) body_buf_ = worker_.take_body_buffer();
   if (worker_.access_log()) record_.start = std::chrono::system_clock::now();
   worker_.stats().requests.fetch_add(1, std::memory_order_relaxed);
 

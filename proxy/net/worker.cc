@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "proxy/net/client_session.h"
+#include "proxy/net/session_util.h"
 
 namespace kb::proxy::net {
 
@@ -142,6 +143,18 @@ void Worker::join(std::chrono::milliseconds wait) {
   }
   ioc_->stop();
   thread_.join();
+}
+
+std::unique_ptr<char[]> Worker::take_body_buffer() {
+  if (spare_bodies_.empty()) return std::make_unique<char[]>(detail::kBodyBufSize);
+  std::unique_ptr<char[]> buffer = std::move(spare_bodies_.back());
+  spare_bodies_.pop_back();
+  return buffer;
+}
+
+void Worker::give_body_buffer(std::unique_ptr<char[]> buffer) {
+  constexpr std::size_t kMaxSpares = 256;  // bounds what a past burst keeps
+  if (spare_bodies_.size() < kMaxSpares) spare_bodies_.push_back(std::move(buffer));
 }
 
 void Worker::link(ClientSession* session) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "proxy/core/snapshot.h"
 #include "proxy/net/proxy_server.h"
@@ -49,6 +50,10 @@ class Worker {
   const AccessLogSink& access_log() const { return access_log_; }
   ServerStats& stats() { return stats_; }
   bool draining() const { return draining_; }
+  // Relay buffers (detail::kBodyBufSize) are lent to sessions for the length of a request, so
+  // idle keep-alive connections hold none and steady state allocates nothing.
+  std::unique_ptr<char[]> take_body_buffer();
+  void give_body_buffer(std::unique_ptr<char[]> buffer);
   void link(ClientSession* session);
   void unlink(ClientSession* session);
 
@@ -66,6 +71,7 @@ class Worker {
   std::optional<boost::asio::steady_timer> accept_retry_;  // pause after accept errors (EMFILE)
   std::shared_ptr<const core::Snapshot> snapshot_;
   UpstreamPool pool_;
+  std::vector<std::unique_ptr<char[]>> spare_bodies_;
   ClientSession* sessions_ = nullptr;  // intrusive list head
   std::atomic<int64_t> session_count_{0};
   bool draining_ = false;
