@@ -24,6 +24,10 @@ void Reflector::log(const std::string& message) const {
   }
 }
 
+void Reflector::restarted(const char* reason) const {
+  if (options_.on_restart && !stopped_) options_.on_restart(reason);
+}
+
 std::string Reflector::last_resource_version() const {
   std::lock_guard lock(mutex_);
   return resource_version_;
@@ -132,8 +136,15 @@ void Reflector::run() {
         backoff_.reset();
       }
       watch_once();  // a clean close re-watches at once from the last resourceVersion
+      bool expired;
+      {
+        std::lock_guard lock(mutex_);
+        expired = need_list_;
+      }
+      restarted(expired ? "expired" : "closed");
     } catch (const ApiError& e) {
       if (stopped_) break;
+      restarted(e.gone() ? "expired" : e.status() == 0 ? "transport_error" : "http_error");
       if (e.gone()) {
         log("resourceVersion too old (410); listing again");
         std::lock_guard lock(mutex_);
@@ -162,6 +173,7 @@ void Reflector::run() {
       if (!wait(delay)) break;
     } catch (const std::exception& e) {
       if (stopped_) break;
+      restarted("error");
       const auto delay = backoff_.next();
       log(std::string("error: ") + e.what() + "; retrying in " + std::to_string(delay.count()) + " ms");
       if (!wait(delay)) break;

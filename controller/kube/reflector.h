@@ -30,6 +30,10 @@ struct ReflectorOptions {
   std::function<double()> random;  // [0, 1); default: a seeded std::mt19937
   // Replaces the real wait (tests): called with each delay instead of sleeping.
   std::function<void(std::chrono::milliseconds)> wait_hook;
+  // Called each time the list/watch cycle starts over (metrics), with why the last one ended:
+  // "closed" (the server ended the watch), "expired" (410 Gone), "http_error", "transport_error"
+  // (no response) or "error" (an undecodable event).
+  std::function<void(const std::string& reason)> on_restart;
 };
 
 class Reflector {
@@ -57,6 +61,7 @@ class Reflector {
   void watch_once();
   bool wait(std::chrono::milliseconds delay);  // false when stopped meanwhile
   void log(const std::string& message) const;
+  void restarted(const char* reason) const;
 
   KubeApi& api_;
   Resource resource_;

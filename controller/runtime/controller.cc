@@ -32,6 +32,11 @@ Controller::Controller(kube::KubeApi& api, ControllerOptions options, const Cloc
     for (const auto& ns : scopes) {
       kube::ReflectorOptions ro = options_.reflector;
       ro.watch_timeout_seconds = options_.watch_timeout_seconds;
+      if (options_.metrics) {
+        ControllerMetrics* metrics = options_.metrics;
+        const std::string name = resource.resource;
+        ro.on_restart = [metrics, name](const std::string& reason) { metrics->watch_restart(name, reason); };
+      }
       reflectors_.push_back(std::make_unique<kube::Reflector>(api_, resource, ns, store, on_change, ro, log_));
     }
   };
@@ -92,15 +97,21 @@ void Controller::reconcile_and_publish() {
     (is_ip(options_.publish_address) ? address.ip : address.hostname) = options_.publish_address;
     ro.status_addresses.push_back(address);
   }
+  const auto started = std::chrono::steady_clock::now();
   reconcile::Output output = reconcile::reconcile(builder_.build(stores_), ro);
   const std::string bytes = proxy::config::emit_table(output.table);
   try {
     if (publisher_.publish(bytes)) {
+      if (options_.metrics) options_.metrics->table_published();
       log("published table: " + std::to_string(output.table.balancers.size()) + " balancers, " +
           std::to_string(output.table.routes.size()) + " routes -> " + publisher_.path());
     }
   } catch (const std::exception& e) {
     log(std::string("publish failed (the proxy keeps the previous table): ") + e.what());
+  }
+  if (options_.metrics) {
+    options_.metrics->reconcile_duration(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
   last_output_ = std::move(output);
 }
@@ -170,6 +181,7 @@ void Controller::run() {
     const bool leader_changed = std::exchange(leader_changed_, false);
     const bool leading = leader_.load();
     lock.unlock();
+    if (leader_changed && options_.metrics) options_.metrics->set_leader(leading);
     bool reconciled = false;
     if (all_synced() && debouncer.due(now)) {
       reconcile_and_publish();

@@ -25,6 +25,7 @@
 #include "controller/runtime/clock.h"
 #include "controller/runtime/debouncer.h"
 #include "controller/runtime/leader_elector.h"
+#include "controller/runtime/metrics.h"
 #include "controller/runtime/snapshot_builder.h"
 #include "controller/runtime/status_writer.h"
 #include "controller/runtime/table_publisher.h"
@@ -44,6 +45,10 @@ struct ControllerOptions {
   std::chrono::milliseconds status_interval{10000};
   int watch_timeout_seconds = 300;
   kube::ReflectorOptions reflector;
+  // Where watch restarts, reconcile times, publishes and leadership are counted; not owned, must
+  // outlive the Controller. nullptr = no metrics. (API requests are counted by wrapping the KubeApi
+  // with instrument().)
+  ControllerMetrics* metrics = nullptr;
 };
 
 class Controller {

@@ -3,6 +3,7 @@
 #include <map>
 #include <sstream>
 
+#include "controller/runtime/metrics.h"
 #include "proxy/config/table_yaml.h"
 
 namespace kb::controller::runtime {
@@ -48,6 +49,8 @@ std::string usage() {
   --debounce-ceiling DUR     longest delay of a reconcile in a burst (default 1s)
   --status-interval DUR      how often live member status is refreshed (default 10s)
   --watch-timeout DUR        server-side watch timeout (default 5m)
+  --metrics-listen HOST:PORT serve Prometheus /metrics and /healthz there (default "": off;
+                             port 0 = any free port, logged at startup)
 )";
 }
 
@@ -104,6 +107,13 @@ bool parse_flags(const std::vector<std::string>& args, Flags& flags, std::string
     } else if (name == "proxy-admin") {
       while (!value.empty() && value.back() == '/') value.pop_back();
       c.proxy_admin = value;
+    } else if (name == "metrics-listen") {
+      std::string why;
+      if (!value.empty() && !valid_listen_address(value, why)) {
+        error = "--metrics-listen: " + why;
+        return false;
+      }
+      flags.metrics_listen = value;
     } else if (name == "publish-address") {
       c.publish_address = value;
     } else if (name == "leader-elect") {

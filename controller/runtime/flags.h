@@ -11,6 +11,7 @@ namespace kb::controller::runtime {
 struct Flags {
   std::string kubeconfig;
   ControllerOptions controller;
+  std::string metrics_listen;  // "HOST:PORT" serving /metrics and /healthz; "" = off
   bool help = false;
 };
 

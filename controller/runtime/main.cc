@@ -14,6 +14,7 @@
 #include "controller/kube/kube_config.h"
 #include "controller/runtime/controller.h"
 #include "controller/runtime/flags.h"
+#include "controller/runtime/metrics.h"
 
 namespace {
 
@@ -63,15 +64,28 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   kube::ClusterConfig config;
-  std::unique_ptr<kube::KubeApi> api;
+  std::unique_ptr<kube::KubeApi> rest_api;
+  runtime::ControllerMetrics metrics;
+  std::unique_ptr<runtime::MetricsServer> metrics_server;
   try {
     config = kube::resolve_config(flags.kubeconfig, kube::process_env());
-    api = kube::make_rest_kube_api(config);
+    rest_api = kube::make_rest_kube_api(config);
+    if (!flags.metrics_listen.empty()) {
+      metrics_server = std::make_unique<runtime::MetricsServer>(flags.metrics_listen, metrics);
+    }
   } catch (const std::exception& e) {
     std::cerr << "kube-balancer-controller: " << e.what() << "\n";
     return 1;
   }
+  // Every API call of the controller goes through this wrapper, which counts it.
+  std::unique_ptr<kube::KubeApi> api = runtime::instrument(*rest_api, metrics);
+  if (metrics_server) {
+    const auto colon = flags.metrics_listen.rfind(':');
+    log_line("kube-balancer-controller: serving metrics on http://" + flags.metrics_listen.substr(0, colon) +
+             ":" + std::to_string(metrics_server->port()) + "/metrics");
+  }
   auto& options = flags.controller;
+  options.metrics = &metrics;
   if (options.lease.lease_namespace.empty()) {
     options.lease.lease_namespace = config.default_namespace.empty() ? "default" : config.default_namespace;
   }

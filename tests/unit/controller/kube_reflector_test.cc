@@ -123,6 +123,7 @@ struct Harness {
   Store store;
   int changes = 0;
   std::vector<std::chrono::milliseconds> waits;
+  std::vector<std::string> restarts;
   std::unique_ptr<Reflector> reflector;
 
   Harness() {
@@ -131,6 +132,7 @@ struct Harness {
     o.watch_timeout_seconds = 77;
     o.random = [] { return 0.5; };
     o.wait_hook = [this](std::chrono::milliseconds d) { waits.push_back(d); };
+    o.on_restart = [this](const std::string& reason) { restarts.push_back(reason); };
     reflector = std::make_unique<Reflector>(api, resources::services(), "", store,
                                             [this](const Resource&) { ++changes; }, o);
     api.reflector = reflector.get();
@@ -253,6 +255,22 @@ TEST(Reflector, OtherErrorEventRelistsAfterBackoff) {
   EXPECT_EQ(h.reflector->lists(), 2);
   ASSERT_GE(h.waits.size(), 1u);
   EXPECT_EQ(h.waits[0], std::chrono::milliseconds(1200));
+}
+
+// Each start-over of the list/watch cycle is reported with its cause (the restart metric); the
+// stop at the end of the script is not a restart.
+TEST(Reflector, ReportsEachRestartWithItsReason) {
+  Harness h;
+  h.api.lists.push_back(page({}, "10"));
+  h.api.watches.push_back(stream({bookmark("11")}));
+  h.api.watches.push_back(stream({error_event(410)}));
+  h.api.lists.push_back(page({}, "20"));
+  h.api.watches.push_back(stream({}, /*fail_at_end=*/true));
+  h.api.watches.push_back([](const WatchOptions&) -> std::unique_ptr<WatchStream> {
+    throw ApiError(500, "InternalError", "boom");
+  });
+  h.run();
+  EXPECT_EQ(h.restarts, (std::vector<std::string>{"closed", "expired", "transport_error", "http_error"}));
 }
 
 TEST(Reflector, ReplaysAreNotChanges) {
