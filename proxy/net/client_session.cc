@@ -6,6 +6,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 
@@ -267,6 +268,22 @@ asio::awaitable<bool> ClientSession::proxy(core::Balancer& balancer) {
     if (need_pick) {
       pick = balancer.pick(sticky, tried_, Clock::now());
       member = pick.member;
+      if (member == nullptr && tried_.empty() && balancer.config().timeout.count() > 0 &&
+          !(pick.failover && balancer.config().nofailover)) {
+        // Apache's balancer `timeout`: wait for a member to become usable, polling every
+        // timeout/100 (as mod_proxy_balancer sleeps), before answering 503.
+        const auto deadline = Clock::now() + balancer.config().timeout;
+        asio::steady_timer timer(client_.get_executor());
+        const auto step = std::max<Clock::duration>(balancer.config().timeout / 100, std::chrono::milliseconds(10));
+        while (member == nullptr && !closed_ && Clock::now() < deadline) {
+          error_code ec;
+          timer.expires_after(step);
+          co_await timer.async_wait(with(ec));
+          if (ec) break;
+          pick = balancer.pick(sticky, tried_, Clock::now());
+          member = pick.member;
+        }
+      }
       if (member == nullptr) {
         // After failed attempts the answer is about reachability (502), not availability.
         if (!tried_.empty()) co_return co_await respond_local(502, "no member could be reached");
@@ -309,11 +326,15 @@ asio::awaitable<bool> ClientSession::proxy(core::Balancer& balancer) {
     }
 
     build_request_head(balancer, *member);
+    const auto sent_at = Clock::now();
     const SendResult sent = co_await send_request();
     ReadResult got = ReadResult::kNoResponse;
     if (sent == SendResult::kOk) got = co_await read_response_header();
 
     if (sent == SendResult::kOk && got == ReadResult::kOk) {
+      // Per-member response class and latency for /metrics: atomics, no label lookup here.
+      member->state->record_response(static_cast<int>(res_->get().result_int()),
+                                     std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at));
       co_return co_await relay_response(balancer, *member, pick);
     }
     release_upstream(false);

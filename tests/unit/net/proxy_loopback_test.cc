@@ -11,6 +11,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,6 +67,7 @@ class Proxy {
   ~Proxy() { server_->shutdown(std::chrono::milliseconds(0)); }
   uint16_t port() const { return server_->port(); }
   ProxyServer& server() { return *server_; }
+  core::StateRegistry& registry() { return registry_; }
   void publish(const config::Table& table, uint64_t generation) {
     server_->publish(core::build_snapshot(table, registry_, generation));
   }
@@ -600,6 +602,40 @@ TEST(ProxyLoopback, MutatedRequestsNeverCrash) {
   }
   Client client(proxy.port());
   EXPECT_EQ(client.get("/").result_int(), 200);
+}
+
+TEST(ProxyLoopback, BalancerTimeoutWaitsForAUsableMember) {
+  // Apache's balancer `timeout`: with every member unusable, the request waits for one to come
+  // back instead of failing at once.
+  TestBackend backend;
+  auto table = table_with({member(backend.port())});
+  table.balancers[0].members[0].status.disabled = true;
+  table.balancers[0].timeout = std::chrono::milliseconds(5000);
+  Proxy proxy(table, one_worker());
+  auto state = proxy.registry().find("app", table.balancers[0].members[0].name);
+  ASSERT_TRUE(state);
+  std::thread enable([state] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    state->clear(core::kDisabled);
+  });
+  Client client(proxy.port());
+  const Response r = client.get("/");
+  enable.join();
+  EXPECT_EQ(r.result_int(), 200);
+  EXPECT_EQ(state->responses_by_class[1].load(), 1u);  // the response counted for /metrics
+  EXPECT_EQ(state->latency_buckets[state->latency_buckets.size() - 1].load() +
+                std::accumulate(state->latency_buckets.begin(), state->latency_buckets.end() - 1, uint64_t{0},
+                                [](uint64_t a, const std::atomic<uint64_t>& b) { return a + b.load(); }),
+            1u);
+}
+
+TEST(ProxyLoopback, WithoutBalancerTimeoutNoUsableMemberIs503AtOnce) {
+  TestBackend backend;
+  auto table = table_with({member(backend.port())});
+  table.balancers[0].members[0].status.disabled = true;
+  Proxy proxy(table, one_worker());
+  Client client(proxy.port());
+  EXPECT_EQ(client.get("/").result_int(), 503);
 }
 
 }  // namespace
