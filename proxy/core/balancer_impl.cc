@@ -66,6 +66,7 @@ class BalancerImpl final : public Balancer {
         }
         // A new (or moved) session: Apache's BALANCER_ROUTE_CHANGED, so the route cookie is set.
         out.route_changed = config_.sticky.enabled();
+        if (!session.route.empty() && !out.failover) chosen->state->sticky_misses.fetch_add(1, std::memory_order_relaxed);
       }
       chosen->state->elected.fetch_add(1, std::memory_order_relaxed);
     }

@@ -49,6 +49,8 @@ struct MemberState {
   // Sticky accounting for metrics: requests routed by session route / failed over.
   std::atomic<uint64_t> sticky_hits{0};
   std::atomic<uint64_t> sticky_failovers{0};
+  // Requests whose session route no member has, counted on the member that took them.
+  std::atomic<uint64_t> sticky_misses{0};
 
   // Active health check (written by the checker only; see health_state.h).
   std::atomic<int32_t> hc_pass_count{0};

@@ -54,7 +54,7 @@ std::vector<MetricFamily> MemberCollector::Collect() const {
                      MetricType::Gauge);
   auto hc = family("kubebalancer_member_health_checks_total", "Active health-check results.", MetricType::Counter);
   auto sticky = family("kubebalancer_member_sticky_requests_total",
-                       "Requests with a session route: hit (its member served it) or failover (another did).",
+                       "Requests with a session route: hit (its member served it), failover (counted on the member that lost it), miss (no member has the route; counted on the member that took it).",
                        MetricType::Counter);
   if (snapshot) {
     for (const auto& b : snapshot->balancers) {
@@ -100,6 +100,7 @@ std::vector<MetricFamily> MemberCollector::Collect() const {
         add(hc, load(s.hc_checks_failed), {{"result", "fail"}});
         add(sticky, load(s.sticky_hits), {{"result", "hit"}});
         add(sticky, load(s.sticky_failovers), {{"result", "failover"}});
+        add(sticky, load(s.sticky_misses), {{"result", "miss"}});
       }
     }
   }

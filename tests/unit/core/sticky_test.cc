@@ -128,6 +128,10 @@ TEST(StickyBalancer, UnknownRouteIsBalancedNormally) {
   EXPECT_FALSE(p.failover);
   EXPECT_TRUE(p.route_changed);
   EXPECT_EQ(f.with_cookie("nope"), "b2");
+  EXPECT_EQ(f.state("b1").sticky_misses.load(), 1u);  // counted on the member that took it
+  EXPECT_EQ(f.state("b2").sticky_misses.load(), 1u);
+  EXPECT_EQ(f.request(), "b3");
+  EXPECT_EQ(f.state("b3").sticky_misses.load(), 0u);  // no session route: not a miss
 }
 
 TEST(StickyBalancer, NoRouteYetSetsRouteChanged) {
