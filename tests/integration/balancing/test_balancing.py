@@ -27,6 +27,10 @@ import kbtest  # noqa: E402
 
 ARGS = None  # --proxy/--backend, parsed in main()
 POLL_TIMEOUT = 60.0  # generous: the machine is shared and tests may run under ASan
+# How long /slow keeps a request in flight so a member can be killed under it. The kill follows
+# the first admin poll that sees the request (normally milliseconds); a replayed GET waits this
+# long again on the other member, so it is the test's cost.
+SLOW_MS = 6000
 
 
 def render_table(c, balancer="", members=None, route_cookie_sticky=False):
@@ -153,6 +157,43 @@ class FailoverTests(unittest.TestCase):
             self.assertTrue(members(c)["r1"]["usable"] and members(c)["r3"]["usable"])
             # With the default retry (60 s), b2 takes nothing now.
             self.assertNotIn("b2", count_backends(c, 12))
+
+    def in_flight_on_b2_when_killed(self, c, method, body=None):
+        """Sends one slow request stuck to b2, SIGKILLs b2 while the request is in flight there
+        (b2's busy counter says so), returns the response."""
+        result = {}
+
+        def send():
+            try:
+                with kbtest.HttpClient(c.port, timeout=POLL_TIMEOUT) as client:
+                    result["r"] = client.request(method, "/slow?ms=%d" % SLOW_MS,
+                                                 [("Cookie", "JSESSIONID=x.r2"), ("Connection", "close")], body)
+            except Exception as e:  # reported by the caller
+                result["e"] = e
+
+        t = threading.Thread(target=send, daemon=True)
+        t.start()
+        try:
+            kbtest.wait_for(lambda: members(c)["r2"]["busy"] == 1, timeout=POLL_TIMEOUT, what="request in flight on b2")
+        finally:
+            kill_backend(c, "b2")
+            t.join(timeout=POLL_TIMEOUT)
+        self.assertFalse(t.is_alive(), "no answer after the member died")
+        self.assertNotIn("e", result)
+        return result["r"]
+
+    def test_in_flight_request_fails_over_only_when_idempotent(self):
+        """The member dies while a request is in flight on it: a GET is replayed on another member
+        (200); a POST with a body is not (502), as Apache does not replay it either."""
+        with cluster() as c:
+            r = self.in_flight_on_b2_when_killed(c, "GET")
+            self.assertEqual(r.status, 200, r.text)
+            # /slow answers "slow done backend=NAME".
+            self.assertNotEqual(r.text.strip(), "slow done backend=b2", "b2 answered before it was killed")
+            self.assertIn(r.text.strip(), ("slow done backend=b1", "slow done backend=b3"))
+        with cluster() as c:
+            r = self.in_flight_on_b2_when_killed(c, "POST", b"order=1")
+            self.assertEqual(r.status, 502, r.text)
 
     def test_recovery_after_retry(self):
         """A killed member (retry: 1) restarted on its port gets traffic again once retry elapsed."""
