@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "controller/kube/member_overrides.h"
 #include "controller/kube/proxy_admin.h"
 #include "proxy/config/table_yaml.h"
 
@@ -137,9 +138,39 @@ void Controller::write_status(const reconcile::Output& output) {
     kube::Ingress ing;
     if (kube::decode_typed(raw, ing, errors)) ingresses[raw.meta.key()] = std::move(ing);
   }
+  if (live) write_back_edits();  // the proxy answered: its edits are worth asking for
   status_writer_.write_balancer_clusters(output.balancer_cluster_statuses, clusters, live ? &*live : nullptr);
   status_writer_.write_ingresses(output.ingress_statuses, ingresses);
   status_writer_.write_events(output.events);
+}
+
+// Balancer-manager edits live in the proxy's memory only; folded into the BalancerCluster's
+// spec.memberOverrides they survive proxy restarts and reach every replica (the next reconcile
+// renders them into the table). Only balancers rendered from a BalancerCluster; a patch is sent
+// only when the overrides do not say it all already, so this settles after one write.
+void Controller::write_back_edits() {
+  std::vector<kube::ProxyEdit> edits;
+  try {
+    edits = kube::fetch_proxy_edits(options_.proxy_admin);
+  } catch (const std::exception& e) {
+    log(e.what());
+    return;
+  }
+  if (edits.empty()) return;
+  std::map<std::string, std::vector<kube::ProxyEdit>> by_balancer;
+  for (auto& e : edits) by_balancer[e.balancer].push_back(std::move(e));
+  for (const auto& raw : stores_.balancer_clusters.list()) {
+    const auto it = by_balancer.find(reconcile::cluster_balancer_name(raw.meta.namespace_, raw.meta.name));
+    if (it == by_balancer.end()) continue;
+    try {
+      const auto patch = kube::member_overrides_patch(raw.json, it->second);
+      if (!patch) continue;
+      api_.merge_patch(kr::balancer_clusters(), raw.meta.namespace_, raw.meta.name, *patch);
+      log("balancer-manager edits written to BalancerCluster " + raw.meta.key() + " spec.memberOverrides");
+    } catch (const std::exception& e) {
+      log("writing balancer-manager edits to BalancerCluster " + raw.meta.key() + ": " + e.what());
+    }
+  }
 }
 
 void Controller::run() {

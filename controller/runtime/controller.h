@@ -66,6 +66,7 @@ class Controller {
   bool all_synced() const;
   void reconcile_and_publish();
   void write_status(const reconcile::Output& output);
+  void write_back_edits();
   void log(const std::string& message) const;
 
   kube::KubeApi& api_;

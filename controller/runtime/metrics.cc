@@ -1,13 +1,16 @@
 #include "controller/runtime/metrics.h"
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <stdexcept>
+#include <thread>
 
 namespace kb::controller::runtime {
 
@@ -67,40 +70,42 @@ std::string ControllerMetrics::render() const {
 
 namespace {
 
+// Forwards every call to `inner_`. It makes no API call of its own: each one is made (and named,
+// for the RBAC check in tests/integration/packaging/test_rbac.py) by its caller.
 class InstrumentedKubeApi : public kube::KubeApi {
  public:
-  InstrumentedKubeApi(kube::KubeApi& api, ControllerMetrics& metrics) : api_(api), metrics_(metrics) {}
+  InstrumentedKubeApi(kube::KubeApi& api, ControllerMetrics& metrics) : inner_(api), metrics_(metrics) {}
 
   kube::RawObject get(const kube::Resource& r, const std::string& ns, const std::string& name) override {
-    return counted("get", r, [&] { return api_.get(r, ns, name); });
+    return counted("get", r, [&] { return inner_.get(r, ns, name); });
   }
   kube::ListPage list(const kube::Resource& r, const std::string& ns, const kube::ListOptions& o) override {
-    return counted("list", r, [&] { return api_.list(r, ns, o); });
+    return counted("list", r, [&] { return inner_.list(r, ns, o); });
   }
   std::unique_ptr<kube::WatchStream> watch(const kube::Resource& r, const std::string& ns,
                                            const kube::WatchOptions& o) override {
-    return counted("watch", r, [&] { return api_.watch(r, ns, o); });
+    return counted("watch", r, [&] { return inner_.watch(r, ns, o); });
   }
   kube::RawObject create(const kube::Resource& r, const std::string& ns, const std::string& json) override {
-    return counted("create", r, [&] { return api_.create(r, ns, json); });
+    return counted("create", r, [&] { return inner_.create(r, ns, json); });
   }
   kube::RawObject update(const kube::Resource& r, const std::string& ns, const std::string& name,
                          const std::string& json) override {
-    return counted("update", r, [&] { return api_.update(r, ns, name, json); });
+    return counted("update", r, [&] { return inner_.update(r, ns, name, json); });
   }
   kube::RawObject merge_patch(const kube::Resource& r, const std::string& ns, const std::string& name,
                               const std::string& json) override {
-    return counted("patch", r, [&] { return api_.merge_patch(r, ns, name, json); });
+    return counted("patch", r, [&] { return inner_.merge_patch(r, ns, name, json); });
   }
   kube::RawObject patch_status(const kube::Resource& r, const std::string& ns, const std::string& name,
                                const std::string& json) override {
-    auto out = counted("patch", r, [&] { return api_.patch_status(r, ns, name, json); });
+    auto out = counted("patch", r, [&] { return inner_.patch_status(r, ns, name, json); });
     metrics_.status_written();
     return out;
   }
   void remove(const kube::Resource& r, const std::string& ns, const std::string& name) override {
     counted("delete", r, [&] {
-      api_.remove(r, ns, name);
+      inner_.remove(r, ns, name);
       return 0;
     });
   }
@@ -121,7 +126,7 @@ class InstrumentedKubeApi : public kube::KubeApi {
     }
   }
 
-  kube::KubeApi& api_;
+  kube::KubeApi& inner_;
   ControllerMetrics& metrics_;
 };
 
@@ -146,26 +151,114 @@ bool valid_listen_address(const std::string& text, std::string& error) {
   return true;
 }
 
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// One connection: requests in a row (keep-alive) until the client closes, errs or idles 30 s.
+class MetricsSession : public std::enable_shared_from_this<MetricsSession> {
+ public:
+  MetricsSession(tcp::socket socket, const ControllerMetrics& metrics)
+      : stream_(std::move(socket)), metrics_(metrics) {}
+
+  void read() {
+    request_ = {};
+    stream_.expires_after(std::chrono::seconds(30));
+    http::async_read(stream_, buffer_, request_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (!ec) self->respond();
+                     });
+  }
+
+ private:
+  void respond() {
+    auto response = std::make_shared<http::response<http::string_body>>();
+    response->version(request_.version());
+    response->keep_alive(request_.keep_alive());
+    const std::string target(request_.target());
+    const std::string path = target.substr(0, target.find('?'));
+    if (request_.method() != http::verb::get && request_.method() != http::verb::head) {
+      response->result(http::status::method_not_allowed);
+      response->set(http::field::allow, "GET, HEAD");
+      response->body() = "GET only\n";
+    } else if (path == "/metrics") {
+      response->result(http::status::ok);
+      response->set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      response->body() = metrics_.render();
+    } else if (path == "/healthz") {
+      response->result(http::status::ok);
+      response->set(http::field::content_type, "text/plain; charset=utf-8");
+      response->body() = "ok\n";
+    } else {
+      response->result(http::status::not_found);
+      response->set(http::field::content_type, "text/plain; charset=utf-8");
+      response->body() = "not found: /metrics and /healthz are served here\n";
+    }
+    response->prepare_payload();
+    if (request_.method() == http::verb::head) response->body().clear();
+    http::async_write(stream_, *response,
+                      [self = shared_from_this(), response](beast::error_code ec, size_t) {
+                        if (ec || !response->keep_alive()) {
+                          beast::error_code ignored;
+                          self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                          return;
+                        }
+                        self->read();
+                      });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  http::request<http::string_body> request_;
+  const ControllerMetrics& metrics_;
+};
+
+}  // namespace
+
+struct MetricsServer::Impl {
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  const ControllerMetrics* metrics = nullptr;
+  std::thread thread;
+
+  void accept() {
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) std::make_shared<MetricsSession>(std::move(socket), *metrics)->read();
+      accept();
+    });
+  }
+};
+
 MetricsServer::MetricsServer(const std::string& listen, const ControllerMetrics& metrics)
-    : health_(std::make_shared<prometheus::Registry>()) {
+    : impl_(std::make_unique<Impl>()) {
   std::string error;
   if (!valid_listen_address(listen, error)) throw std::runtime_error("--metrics-listen: " + error);
-  try {
-    // One worker thread: a scrape is cheap and this keeps the controller's thread count small.
-    exposer_ = std::make_unique<prometheus::Exposer>(listen, 1);
-  } catch (const std::exception& e) {
-    throw std::runtime_error("--metrics-listen " + listen + ": cannot listen: " + e.what());
-  }
-  exposer_->RegisterCollectable(metrics.registry(), "/metrics");
-  // An empty registry: /healthz answers 200 while the server is up.
-  exposer_->RegisterCollectable(health_, "/healthz");
+  const auto colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) throw std::runtime_error("--metrics-listen " + listen + ": '" + host + "' is not an IP address");
+  const tcp::endpoint endpoint(address, static_cast<uint16_t>(std::stoi(listen.substr(colon + 1))));
+  impl_->metrics = &metrics;
+  impl_->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(endpoint, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw std::runtime_error("--metrics-listen " + listen + ": cannot listen: " + ec.message());
+  impl_->accept();
+  impl_->thread = std::thread([impl = impl_.get()] { impl->io.run(); });
 }
 
-MetricsServer::~MetricsServer() = default;
-
-int MetricsServer::port() const {
-  const auto ports = exposer_->GetListeningPorts();
-  return ports.empty() ? 0 : ports.front();
+MetricsServer::~MetricsServer() {
+  impl_->io.stop();
+  impl_->thread.join();
 }
+
+int MetricsServer::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 }  // namespace kb::controller::runtime

@@ -11,7 +11,6 @@
 
 namespace prometheus {
 class Counter;
-class Exposer;
 class Gauge;
 class Histogram;
 class Registry;
@@ -56,17 +55,22 @@ class ControllerMetrics {
 // create, update, patch, delete. A watch counts once, when it opens.
 std::unique_ptr<kube::KubeApi> instrument(kube::KubeApi& api, ControllerMetrics& metrics);
 
-// Serves /metrics (and /healthz, 200 while up) over HTTP with prometheus-cpp's civetweb Exposer.
+// Serves GET /metrics (and /healthz, 200 while up) over HTTP/1.1 on one thread of its own: a
+// small Beast server rather than prometheus-cpp's civetweb Exposer, so the binary needs no
+// library beyond those the image already ships (Boost is header-only here).
 class MetricsServer {
  public:
-  // listen: "ADDR:PORT" (port 0 = any free port). Throws std::runtime_error when it cannot bind.
+  // listen: "ADDR:PORT", ADDR an IP address (port 0 = any free port). Throws std::runtime_error
+  // when it cannot bind.
   MetricsServer(const std::string& listen, const ControllerMetrics& metrics);
   ~MetricsServer();
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
   int port() const;  // the bound port
 
  private:
-  std::unique_ptr<prometheus::Exposer> exposer_;
-  std::shared_ptr<prometheus::Registry> health_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Accepts "HOST:PORT" with a numeric port 0..65535 ("[::1]:9902" for IPv6).

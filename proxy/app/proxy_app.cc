@@ -108,6 +108,9 @@ void ProxyApp::register_admin_handlers() {
     if (body.empty()) return AdminResponse::error(404, "no balancer named '" + name + "'");
     return AdminResponse::json(200, std::move(body));
   });
+  // Read-only: the controller writes these back to the BalancerCluster (docs/balancer-manager.md).
+  admin_->handle("/api/edits",
+                 [this](const AdminRequest&) { return AdminResponse::json(200, admin::edits_json(edits_)); });
   admin_->handle("/balancer-manager",
                  [this](const AdminRequest& req) { return manager_->handle(req, req.client_ip); });
   admin_->handle("/metrics", [this](const AdminRequest&) {

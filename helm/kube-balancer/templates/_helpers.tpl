@@ -84,7 +84,7 @@ against the controller's source), in a ClusterRole or in one Role per watched na
   verbs: ["patch"]
 - apiGroups: ["kubebalancer.io"]
   resources: ["balancerclusters"]
-  verbs: ["list", "watch"]
+  verbs: ["list", "watch", "patch"]
 - apiGroups: ["kubebalancer.io"]
   resources: ["balancerclusters/status"]
   verbs: ["patch"]

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "proxy/admin/json_writer.h"
+
 namespace kb::proxy::admin {
 
 bool set_flag(config::StatusFlags& f, char letter, bool on) {
@@ -58,6 +60,26 @@ std::optional<MemberEdit> EditStore::find(const std::string& balancer, const std
 std::vector<std::pair<std::pair<std::string, std::string>, MemberEdit>> EditStore::all() const {
   std::lock_guard lock(mutex_);
   return {edits_.begin(), edits_.end()};
+}
+
+std::string edits_json(const EditStore& store) {
+  JsonWriter w;
+  w.begin_object().key("edits").begin_array();
+  for (const auto& [key, e] : store.all()) {
+    w.begin_object().field("balancer", key.first).field("member", key.second);
+    if (e.loadfactor) w.field("loadfactor", *e.loadfactor);
+    if (e.lbset) w.field("lbset", *e.lbset);
+    if (e.route) w.field("route", *e.route);
+    if (e.redirect) w.field("redirect", *e.redirect);
+    if (!e.flags.empty()) {
+      w.key("flags").begin_object();
+      for (const auto& [letter, on] : e.flags) w.field(std::string(1, letter), on);
+      w.end_object();
+    }
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return w.take();
 }
 
 }  // namespace kb::proxy::admin

@@ -37,6 +37,12 @@ class EditStore {
   std::map<std::pair<std::string, std::string>, MemberEdit> edits_;
 };
 
+// GET /api/edits (docs/admin-api.md): every recorded edit, for the controller to write back to the
+// BalancerCluster so edits survive proxy restarts and reach every replica:
+// {"edits":[{"balancer":"b","member":"m","loadfactor":2,"lbset":1,"route":"r","redirect":"x",
+//            "flags":{"D":true,"N":false}}]}; fields not edited are absent.
+std::string edits_json(const EditStore& store);
+
 // Sets or clears one Apache flag letter on a config::StatusFlags; false for an unknown letter.
 bool set_flag(config::StatusFlags& flags, char letter, bool on);
 

@@ -8,11 +8,14 @@ that does not lead, in an empty cluster, still writes the first table file.
   test_rbac_live.py --controller BIN"""
 import argparse
 import collections
+import http.server
+import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -66,6 +69,25 @@ def objects():
             (f"/apis/networking.k8s.io/v1/namespaces/{NS}/ingresses", ing)]
 
 
+class FakeProxyAdmin(http.server.BaseHTTPRequestHandler):
+    """The proxy's admin API as the controller reads it: no live members, and one balancer-manager
+    edit, which the controller writes back to the BalancerCluster (the `patch balancerclusters`
+    grant)."""
+
+    def do_GET(self):
+        docs = {"/api/balancers": {"balancers": []},
+                "/api/edits": {"edits": [{"balancer": NS + "/web", "member": "web-1", "loadfactor": 3}]}}
+        body = json.dumps(docs.get(self.path, {})).encode()
+        self.send_response(200 if self.path in docs else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
 def observed_permissions(stats, own):
     """{(group, resource, verb)} from the server's "VERB plural.group[/sub]" request counters, less
     the requests the test made itself (`own`, counted the same way)."""
@@ -108,11 +130,13 @@ class RbacLiveTest(unittest.TestCase):
                     r = api.create(path, obj)
                     self.assertEqual(r.status, 201, f"{path}: {r.body!r}")
                 api.reset_stats()
+                admin = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeProxyAdmin)
+                threading.Thread(target=admin.serve_forever, daemon=True).start()
                 log = open(os.path.join(tmp, "controller.log"), "w")
                 proc = subprocess.Popen(
                     [CONTROLLER, f"--kubeconfig={api.kubeconfig}", f"--table-out={tmp}/table.yaml",
-                     "--proxy-admin=", "--ingress-class=kube-balancer", "--publish-address=127.0.0.2",
-                     "--leader-elect=true", f"--lease-namespace={NS}", "--lease-name=kb-kube-balancer",
+                     f"--proxy-admin=http://127.0.0.1:{admin.server_address[1]}",
+                     "--ingress-class=kube-balancer", "--publish-address=127.0.0.2", "--leader-elect=true", f"--lease-namespace={NS}", "--lease-name=kb-kube-balancer",
                      "--identity=test-pod"], stdout=log, stderr=log, stdin=subprocess.DEVNULL)
                 own = collections.Counter()
 
@@ -131,7 +155,11 @@ class RbacLiveTest(unittest.TestCase):
                     wait_for("an Event", lambda: get("list events", f"/api/v1/namespaces/{NS}/events").get("items"))
                     wait_for("a Lease renewal", lambda: api.count(
                         "update leases.coordination.k8s.io") > 0, timeout=WAIT * 2)
+                    wait_for("the balancer-manager edit written back", lambda: api.count(
+                        "patch balancerclusters.kubebalancer.io") > 0)
                 finally:
+                    admin.shutdown()
+                    admin.server_close()
                     proc.send_signal(signal.SIGTERM)
                     try:
                         proc.wait(timeout=30)

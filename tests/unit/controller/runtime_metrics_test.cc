@@ -120,14 +120,18 @@ TEST(ControllerMetrics, ServerAnswersMetricsAndHealthz) {
   MetricsServer server("127.0.0.1:0", metrics);
   ASSERT_GT(server.port(), 0);
   const std::string scrape = http_get(server.port(), "/metrics");
-  EXPECT_EQ(scrape.rfind("HTTP/1.1 200", 0), 0u) << scrape;
+  EXPECT_EQ(scrape.rfind("HTTP/1.0 200", 0), 0u) << scrape;
   EXPECT_NE(scrape.find("\nkubebalancer_controller_table_publishes_total 1\n"), std::string::npos) << scrape;
   const std::string health = http_get(server.port(), "/healthz");
-  EXPECT_EQ(health.rfind("HTTP/1.1 200", 0), 0u) << health;
+  EXPECT_EQ(health.rfind("HTTP/1.0 200", 0), 0u) << health;
+  EXPECT_NE(health.find("\r\n\r\nok\n"), std::string::npos) << health;
+  const std::string other = http_get(server.port(), "/other");
+  EXPECT_EQ(other.rfind("HTTP/1.0 404", 0), 0u) << other;
 }
 
 TEST(ControllerMetrics, ServerThatCannotBindIsAClearError) {
   ControllerMetrics metrics;
+  EXPECT_THROW(MetricsServer("localhost:0", metrics), std::runtime_error);  // an IP address, not a name
   MetricsServer first("127.0.0.1:0", metrics);
   const std::string taken = "127.0.0.1:" + std::to_string(first.port());
   try {
