@@ -32,7 +32,7 @@ if [ "$install" = 1 ]; then
 fi
 if [ "$build" = 1 ]; then
   if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-    cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release
+    cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DKB_WERROR=OFF
   fi
   cmake --build "$build_dir" -j2 --target kube-balancer-proxy kb-demo-backend
 fi

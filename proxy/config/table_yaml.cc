@@ -334,11 +334,15 @@ void read_route(Reader& r, const YAML::Node& n, const std::string& path, Route& 
 }  // namespace
 
 std::string ConfigError::to_string() const {
+  // Appends only: GCC 12 at -O3 reports a false -Wrestrict on `":" + std::to_string(...)`.
   std::string s = source;
-  if (line > 0) s += ":" + std::to_string(line) + ":" + std::to_string(column);
-  s += ": ";
-  if (!field.empty()) s += field + ": ";
-  return s + message;
+  if (line > 0) {
+    s.append(":").append(std::to_string(line)).append(":").append(std::to_string(column));
+  }
+  s.append(": ");
+  if (!field.empty()) s.append(field).append(": ");
+  s.append(message);
+  return s;
 }
 
 TableResult parse_table(std::string_view yaml_text, std::string_view source) {

@@ -286,7 +286,9 @@ asio::awaitable<bool> ClientSession::proxy(core::Balancer& balancer) {
       }
       if (member == nullptr) {
         // After failed attempts the answer is about reachability (502), not availability.
-        if (!tried_.empty()) co_return co_await respond_local(502, "no member could be reached");
+        // nofailover: the session's member is gone and the client gets the core's 503, as Apache.
+        if (!tried_.empty() && !(pick.failover && balancer.config().nofailover))
+          co_return co_await respond_local(502, "no member could be reached");
         co_return co_await respond_local(pick.error_status > 0 ? pick.error_status : 503,
                                          "no member available");
       }

@@ -378,10 +378,6 @@ class RoutingTests(unittest.TestCase):
             self.assertEqual(count_backends(c, 3, [("Cookie", "JSESSIONID=x.r1")]), {"b1": 3})
             self.assertNotIn("b2", count_backends(c, 6))
 
-    # Proxy bug: ClientSession::proxy (proxy/net/client_session.cc) turns any pick without a member
-    # after a failed attempt into 502 "no member could be reached", overriding the core's
-    # nofailover 503 (pick.error_status). docs/balancing.md and Apache both say 503.
-    @unittest.expectedFailure
     def test_nofailover_first_request_after_member_died(self):
         """nofailover: the first sticky request after its member died (not yet known to be in
         error) gets 503 too. Apache: the connect failure puts the member in E, proxy_handler
