@@ -14,26 +14,30 @@ class Debouncer {
   Debouncer(Duration debounce, Duration ceiling) : debounce_(debounce), ceiling_(ceiling) {}
 
   void on_change(TimePoint now) {
-    if (!first_) first_ = now;
+    if (!pending_) first_ = now;
+    pending_ = true;
     last_ = now;
   }
   // When the pending burst should be processed; nullopt when nothing is pending.
   std::optional<TimePoint> deadline() const {
-    if (!first_) return std::nullopt;
-    return std::min(last_ + debounce_, *first_ + ceiling_);
+    if (!pending_) return std::nullopt;
+    return std::min(last_ + debounce_, first_ + ceiling_);
   }
   // True (and the burst is consumed) when the deadline has passed.
   bool due(TimePoint now) {
     auto d = deadline();
     if (!d || now < *d) return false;
-    first_.reset();
+    pending_ = false;
     return true;
   }
 
  private:
   Duration debounce_;
   Duration ceiling_;
-  std::optional<TimePoint> first_;
+  // A flag and a plain time point rather than std::optional<TimePoint>: GCC 12 at -O2 reports a
+  // false -Wmaybe-uninitialized on the optional's payload.
+  bool pending_ = false;
+  TimePoint first_{};
   TimePoint last_{};
 };
 
