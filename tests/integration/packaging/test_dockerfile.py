@@ -20,8 +20,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import packaging_support as ps  # noqa: E402
 
 DOCKERFILE = os.path.join(ps.REPO, "docker", "Dockerfile")
-# Servers install-deps.sh installs for the benchmarks and comparison tests only.
-TEST_ONLY_PACKAGES = {"wrk", "nginx-light", "haproxy", "apache2"}
+# What install-deps.sh installs for the benchmarks and tests only: comparison servers, promtool
+# (package prometheus) and unzip for the kubectl/Helm download.
+TEST_ONLY_PACKAGES = {"wrk", "nginx-light", "haproxy", "apache2", "prometheus", "unzip"}
 BINARIES = {}
 
 
