@@ -175,53 +175,25 @@ class HealthChecker::Schedule : public std::enable_shared_from_this<Schedule> {
 };
 
 HealthChecker::HealthChecker(std::vector<asio::io_context*> contexts, HealthLog log, uint64_t seed)
-    : contexts_(std::move(contexts)), log_(std::move(log)), seed_(seed == 0 ? std::random_device{}() : seed) {}
+    : log_(std::move(log)), schedules_(std::move(contexts), seed == 0 ? std::random_device{}() : seed) {}
 
 HealthChecker::~HealthChecker() { stop(); }
 
 void HealthChecker::update(std::shared_ptr<const core::Snapshot> snapshot) {
-  std::lock_guard lock(mutex_);
-  if (contexts_.empty()) return;
-  std::unordered_map<const core::MemberState*, std::shared_ptr<Schedule>> next;
-  if (snapshot) {
-    const std::size_t n = std::min(snapshot->table.balancers.size(), snapshot->balancers.size());
-    for (std::size_t i = 0; i < n; ++i) {
-      const config::Balancer& bc = snapshot->table.balancers[i];
-      if (!snapshot->balancers[i]) continue;
-      for (const core::Member& m : snapshot->balancers[i]->members()) {
-        if (!m.state || !m.config || next.contains(m.state.get())) continue;
-        auto old = schedules_.find(m.state.get());
-        if (m.config->health_check.method == config::HcMethod::kNone) {
-          if (old != schedules_.end()) m.state->clear(core::kHcFailed);  // no checker left to clear it
-          continue;
-        }
-        Schedule::Target target{snapshot, &bc, &m};
-        if (old != schedules_.end()) {
-          old->second->retarget(std::move(target));
-          next.emplace(m.state.get(), std::move(old->second));
-          schedules_.erase(old);
-          continue;
-        }
-        asio::io_context& ctx = *contexts_[next_context_++ % contexts_.size()];
-        auto schedule = std::make_shared<Schedule>(ctx, m.state, std::move(target), log_, seed_ + next_context_);
-        schedule->start();
-        next.emplace(m.state.get(), std::move(schedule));
-      }
-    }
-  }
-  for (auto& [state, schedule] : schedules_) schedule->stop();
-  schedules_ = std::move(next);
+  schedules_.update(
+      snapshot,
+      [](const config::Balancer&, const core::Member& m) {
+        return m.config->health_check.method != config::HcMethod::kNone;
+      },
+      // hcmethod turned None: no checker is left to clear C, so clear it now.
+      [](const core::Member& m) { m.state->clear(core::kHcFailed); },
+      [this](asio::io_context& ctx, const core::Member& m, Schedule::Target target, uint64_t seed) {
+        return std::make_shared<Schedule>(ctx, m.state, std::move(target), log_, seed);
+      });
 }
 
-void HealthChecker::stop() {
-  std::lock_guard lock(mutex_);
-  for (auto& [state, schedule] : schedules_) schedule->stop();
-  schedules_.clear();
-}
+void HealthChecker::stop() { schedules_.stop(); }
 
-std::size_t HealthChecker::scheduled() const {
-  std::lock_guard lock(mutex_);
-  return schedules_.size();
-}
+std::size_t HealthChecker::scheduled() const { return schedules_.size(); }
 
 }  // namespace kb::proxy::health

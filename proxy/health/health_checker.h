@@ -31,6 +31,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "proxy/core/snapshot.h"
+#include "proxy/health/member_schedules.h"
 
 namespace kb::proxy::health {
 
@@ -63,12 +64,8 @@ class HealthChecker {
   class Schedule;  // one member's timer and check (health_checker.cc)
 
  private:
-  std::vector<boost::asio::io_context*> contexts_;
   HealthLog log_;
-  uint64_t seed_;
-  std::size_t next_context_ = 0;
-  mutable std::mutex mutex_;
-  std::unordered_map<const core::MemberState*, std::shared_ptr<Schedule>> schedules_;
+  MemberSchedules<Schedule> schedules_;
 };
 
 // The effective check timeout for a member (see above).

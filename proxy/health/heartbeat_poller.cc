@@ -193,48 +193,22 @@ class HeartbeatPoller::Schedule : public std::enable_shared_from_this<Schedule> 
 };
 
 HeartbeatPoller::HeartbeatPoller(std::vector<asio::io_context*> contexts, uint64_t seed)
-    : contexts_(std::move(contexts)), seed_(seed == 0 ? std::random_device{}() : seed) {}
+    : schedules_(std::move(contexts), seed == 0 ? std::random_device{}() : seed) {}
 
 HeartbeatPoller::~HeartbeatPoller() { stop(); }
 
 void HeartbeatPoller::update(std::shared_ptr<const core::Snapshot> snapshot) {
-  std::lock_guard lock(mutex_);
-  if (contexts_.empty()) return;
-  std::unordered_map<const core::MemberState*, std::shared_ptr<Schedule>> next;
-  if (snapshot) {
-    const std::size_t n = std::min(snapshot->table.balancers.size(), snapshot->balancers.size());
-    for (std::size_t i = 0; i < n; ++i) {
-      const config::Balancer& bc = snapshot->table.balancers[i];
-      if (bc.lbmethod != config::LbMethod::kHeartbeat || !snapshot->balancers[i]) continue;
-      for (const core::Member& m : snapshot->balancers[i]->members()) {
-        if (!m.state || !m.config || next.contains(m.state.get())) continue;
-        Schedule::Target target{snapshot, &bc, &m};
-        if (auto old = schedules_.find(m.state.get()); old != schedules_.end()) {
-          old->second->retarget(std::move(target));
-          next.emplace(m.state.get(), std::move(old->second));
-          schedules_.erase(old);
-          continue;
-        }
-        asio::io_context& ctx = *contexts_[next_context_++ % contexts_.size()];
-        auto schedule = std::make_shared<Schedule>(ctx, m.state, std::move(target), seed_ + next_context_);
-        schedule->start();
-        next.emplace(m.state.get(), std::move(schedule));
-      }
-    }
-  }
-  for (auto& [state, schedule] : schedules_) schedule->stop();
-  schedules_ = std::move(next);
+  schedules_.update(
+      snapshot,
+      [](const config::Balancer& b, const core::Member&) { return b.lbmethod == config::LbMethod::kHeartbeat; },
+      [](const core::Member&) {},
+      [](asio::io_context& ctx, const core::Member& m, Schedule::Target target, uint64_t seed) {
+        return std::make_shared<Schedule>(ctx, m.state, std::move(target), seed);
+      });
 }
 
-void HeartbeatPoller::stop() {
-  std::lock_guard lock(mutex_);
-  for (auto& [state, schedule] : schedules_) schedule->stop();
-  schedules_.clear();
-}
+void HeartbeatPoller::stop() { schedules_.stop(); }
 
-std::size_t HeartbeatPoller::scheduled() const {
-  std::lock_guard lock(mutex_);
-  return schedules_.size();
-}
+std::size_t HeartbeatPoller::scheduled() const { return schedules_.size(); }
 
 }  // namespace kb::proxy::health

@@ -26,6 +26,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "proxy/core/snapshot.h"
+#include "proxy/health/member_schedules.h"
 
 namespace kb::proxy::health {
 
@@ -53,11 +54,7 @@ class HeartbeatPoller {
   class Schedule;  // heartbeat_poller.cc
 
  private:
-  std::vector<boost::asio::io_context*> contexts_;
-  uint64_t seed_;
-  std::size_t next_context_ = 0;
-  mutable std::mutex mutex_;
-  std::unordered_map<const core::MemberState*, std::shared_ptr<Schedule>> schedules_;
+  MemberSchedules<Schedule> schedules_;
 };
 
 }  // namespace kb::proxy::health
