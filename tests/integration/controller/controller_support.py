@@ -3,6 +3,7 @@ talk to it over HTTPS with the kubeconfig's CA and token, and build the objects 
 import json
 import os
 import re
+import shutil
 import socket
 import ssl
 import subprocess
@@ -200,3 +201,20 @@ def table_state(path):
     st = os.stat(path)
     with open(path, "rb") as f:
         return (st.st_ino, st.st_mtime_ns, f.read())
+
+
+def run_with_logs(run, args, logs):
+    """Runs `run(procs, args)` with every process it starts killed afterwards. On failure, prints
+    the last lines of the named logs; on success, removes the temp dir."""
+    with kbtest.Procs() as procs:
+        try:
+            run(procs, args)
+        except BaseException:
+            for name in logs:
+                text = procs.read(name)
+                if text:
+                    print("==== %s (last 60 lines)" % name)
+                    print("\n".join(text.splitlines()[-60:]))
+            raise
+    shutil.rmtree(procs.dir, ignore_errors=True)  # kept on failure, for the logs
+    print("PASS")

@@ -10,7 +10,6 @@ watches and an API server restart must be survived with the table file left unto
 and routing must still follow changes afterwards."""
 import argparse
 import os
-import shutil
 import sys
 import time
 
@@ -39,18 +38,7 @@ def main():
     parser.add_argument("--backend", required=True)
     args = parser.parse_args()
 
-    with kbtest.Procs() as procs:
-        try:
-            run(procs, args)
-        except BaseException:
-            for name in ("controller.err", "proxy.err", "apiserver-0.err", "apiserver-1.err"):
-                text = procs.read(name)
-                if text:
-                    print("==== %s (last 60 lines)" % name)
-                    print("\n".join(text.splitlines()[-60:]))
-            raise
-    shutil.rmtree(procs.dir, ignore_errors=True)  # kept on failure, for the logs
-    print("PASS")
+    cs.run_with_logs(run, args, ("controller.err", "proxy.err", "apiserver-0.err", "apiserver-1.err"))
 
 
 def run(procs, args):

@@ -6,7 +6,6 @@ on that table (no edits of its own, as after a restart or on another replica) se
 import argparse
 import json
 import os
-import shutil
 import sys
 import urllib.parse
 import urllib.request
@@ -38,18 +37,7 @@ def main():
     parser.add_argument("--proxy", required=True)
     parser.add_argument("--backend", required=True)
     args = parser.parse_args()
-    with kbtest.Procs() as procs:
-        try:
-            run(procs, args)
-        except BaseException:
-            for name in ("controller.err", "proxy.err", "proxy2.err", "apiserver-0.err"):
-                text = procs.read(name)
-                if text:
-                    print("==== %s (last 60 lines)" % name)
-                    print("\n".join(text.splitlines()[-60:]))
-            raise
-    shutil.rmtree(procs.dir, ignore_errors=True)  # kept on failure, for the logs
-    print("PASS")
+    cs.run_with_logs(run, args, ("controller.err", "proxy.err", "proxy2.err", "apiserver-0.err"))
 
 
 def run(procs, args):

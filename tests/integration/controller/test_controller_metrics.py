@@ -6,7 +6,6 @@ restarts; `promtool check metrics` accepts the exposition (when promtool is inst
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 import urllib.request
@@ -34,18 +33,7 @@ def main():
     parser.add_argument("--controller", required=True)
     parser.add_argument("--promtool", default="")
     args = parser.parse_args()
-    with kbtest.Procs() as procs:
-        try:
-            run(procs, args)
-        except BaseException:
-            for name in ("controller.err", "apiserver-0.err"):
-                text = procs.read(name)
-                if text:
-                    print("==== %s (last 60 lines)" % name)
-                    print("\n".join(text.splitlines()[-60:]))
-            raise
-    shutil.rmtree(procs.dir, ignore_errors=True)  # kept on failure, for the logs
-    print("PASS")
+    cs.run_with_logs(run, args, ("controller.err", "apiserver-0.err"))
 
 
 def run(procs, args):
