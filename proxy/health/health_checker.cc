@@ -126,8 +126,12 @@ class HealthChecker::Schedule : public std::enable_shared_from_this<Schedule> {
     if (stopped_.load()) return;
     const config::HealthCheck& hc = target_.member->config->health_check;
     if (hc.method == config::HcMethod::kNone || state_->has(core::kStopped)) return arm_next();
+    // The probe holds its callback and the schedule holds the probe: a weak reference here
+    // keeps that from being a cycle that outlives a stopped io_context.
     probe_ = HttpProbe::start(strand_, make_request(*target_.balancer, *target_.member),
-                              [self = shared_from_this()](const ProbeResult& r) { self->on_result(r); });
+                              [weak = weak_from_this()](const ProbeResult& r) {
+                                if (auto self = weak.lock()) self->on_result(r);
+                              });
   }
 
   void on_result(const ProbeResult& result) {

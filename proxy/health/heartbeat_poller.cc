@@ -164,8 +164,10 @@ class HeartbeatPoller::Schedule : public std::enable_shared_from_this<Schedule> 
     // A report must arrive well within its interval to be worth anything.
     r.timeout = std::min(check_timeout(*target_.balancer, *m.config), std::max(interval(), milliseconds{1000}));
     r.body_limit = 4096;
-    probe_ = HttpProbe::start(strand_, std::move(r),
-                              [self = shared_from_this()](const ProbeResult& res) { self->on_result(res); });
+    // Weak, as in HealthChecker: the schedule holds the probe, the probe must not hold it back.
+    probe_ = HttpProbe::start(strand_, std::move(r), [weak = weak_from_this()](const ProbeResult& res) {
+      if (auto self = weak.lock()) self->on_result(res);
+    });
   }
 
   void on_result(const ProbeResult& result) {
