@@ -122,8 +122,8 @@ class Registry:
         return obj
 
     def _used_ips(self):
-        items, _ = self.store.list(("", "services"))
-        return [s.get("spec", {}).get("clusterIP") for s in items]
+        # A scan, not a list: a list deep-copies every Service, which made creating n Services O(n^2).
+        return self.store.scan(("", "services"), lambda s: s.get("spec", {}).get("clusterIP"))
 
     def _require_namespace(self, rtype, namespace):
         if rtype.namespaced and self.store.get(("", "namespaces"), "", namespace) is None:

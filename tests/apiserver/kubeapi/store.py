@@ -80,6 +80,12 @@ class Store:
                      if namespace is None or ns == namespace]
             return items, self.rv
 
+    def scan(self, key, fn):
+        """fn(object) for every object of a type, under the lock and without copies: for reads of
+        one field across many objects (fn must not keep or change what it is given)."""
+        with self.cond:
+            return [fn(o) for o in self.objects.get(key, {}).values()]
+
     def current_rv(self):
         with self.cond:
             return self.rv
