@@ -100,7 +100,7 @@ void Controller::reconcile_and_publish() {
   }
   const auto started = std::chrono::steady_clock::now();
   reconcile::Output output = reconcile::reconcile(builder_.build(stores_), ro);
-  const std::string bytes = proxy::config::emit_table(output.table);
+  const std::string bytes = emitter_.emit(output.table);  // re-emits only changed balancers
   try {
     if (publisher_.publish(bytes)) {
       if (options_.metrics) options_.metrics->table_published();

@@ -29,6 +29,7 @@
 #include "controller/runtime/snapshot_builder.h"
 #include "controller/runtime/status_writer.h"
 #include "controller/runtime/table_publisher.h"
+#include "proxy/config/table_cache.h"
 
 namespace kb::controller::runtime {
 
@@ -75,6 +76,7 @@ class Controller {
   Logger log_;
   Stores stores_;
   SnapshotBuilder builder_;
+  proxy::config::TableEmitter emitter_;
   TablePublisher publisher_;
   StatusWriter status_writer_;
   std::unique_ptr<LeaderElector> elector_;

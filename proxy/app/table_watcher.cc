@@ -89,7 +89,7 @@ void TableWatcher::schedule() {
 }
 
 bool TableWatcher::reload(std::string_view reason) {
-  config::TableResult result = config::load_table_file(path_);
+  config::TableResult result = parser_.load_file(path_);
   if (!result.ok()) {
     ++reloads_failed_;
     // One line per problem, each naming file:line:column: field, so they grep well.

@@ -20,6 +20,7 @@
 
 #include "proxy/app/log.h"
 #include "proxy/config/table.h"
+#include "proxy/config/table_cache.h"
 
 namespace kb::proxy::app {
 
@@ -73,6 +74,7 @@ class TableWatcher {
   boost::asio::steady_timer timer_;
   std::optional<std::chrono::steady_clock::time_point> first_pending_;
   alignas(8) char events_[16 * 1024];
+  config::TableParser parser_;  // a controller's rewrite re-reads only the balancers it changed
   std::optional<config::Table> current_;
   uint64_t reloads_ok_ = 0;
   uint64_t reloads_failed_ = 0;

@@ -1,9 +1,12 @@
 // Table -> YAML. Only values that differ from the defaults are written, in a fixed key order, so
-// the same table always yields the same bytes and parse_table(emit_table(t)) == t.
+// the same table always yields the same bytes and parse_table(emit_table(t)) == t. The layout is
+// the "rendered form" of table_cache.h: every balancer and the routes are separate texts, joined.
 #include <yaml-cpp/yaml.h>
 
 #include <sstream>
+#include <unordered_map>
 
+#include "proxy/config/table_cache.h"
 #include "proxy/config/table_yaml.h"
 
 namespace kb::proxy::config {
@@ -99,16 +102,21 @@ void emit_balancer(YAML::Emitter& out, const Balancer& b) {
   out << YAML::EndSeq << YAML::EndMap;
 }
 
-}  // namespace
-
-std::string emit_table(const Table& table) {
+// A block sequence of one balancer at column 0: the table's `balancers:` list is written as an
+// indentless sequence ("balancers:\n- name: ..."), so each balancer's text stands alone and
+// TableParser can split the file at "- " lines without parsing it.
+std::string balancer_text(const Balancer& b) {
   YAML::Emitter out;
-  out << YAML::BeginMap;
-  out << YAML::Key << "balancers" << YAML::Value << YAML::BeginSeq;
-  for (const Balancer& b : table.balancers) emit_balancer(out, b);
+  out << YAML::BeginSeq;
+  emit_balancer(out, b);
   out << YAML::EndSeq;
-  out << YAML::Key << "routes" << YAML::Value << YAML::BeginSeq;
-  for (const Route& r : table.routes) {
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string routes_text(const std::vector<Route>& routes) {
+  YAML::Emitter out;
+  out << YAML::BeginSeq;
+  for (const Route& r : routes) {
     out << YAML::BeginMap;
     if (!r.host.empty()) out << YAML::Key << "host" << YAML::Value << YAML::DoubleQuoted << r.host;
     out << YAML::Key << "path" << YAML::Value << YAML::DoubleQuoted << r.path;
@@ -116,10 +124,40 @@ std::string emit_table(const Table& table) {
     out << YAML::Key << "balancer" << YAML::Value << YAML::DoubleQuoted << r.balancer << YAML::EndMap;
   }
   out << YAML::EndSeq;
-  if (!table.default_backend.empty())
-    out << YAML::Key << "defaultbackend" << YAML::Value << YAML::DoubleQuoted << table.default_backend;
-  out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }
+
+std::string default_backend_text(const std::string& name) {
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "defaultbackend" << YAML::Value << YAML::DoubleQuoted << name << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace
+
+std::string TableEmitter::emit(const Table& table) {
+  std::string text(kRenderedHeader);
+  text += '\n';
+  std::unordered_map<std::string, Entry> next;
+  text += table.balancers.empty() ? "balancers: []\n" : "balancers:\n";
+  for (const Balancer& b : table.balancers) {
+    auto old = balancers_.find(b.name);
+    Entry entry = old != balancers_.end() && old->second.balancer == b
+                      ? std::move(old->second)
+                      : Entry{b, balancer_text(b)};
+    text += entry.text;
+    next.insert_or_assign(b.name, std::move(entry));
+  }
+  balancers_ = std::move(next);
+  if (!routes_text_ || routes_ != table.routes) {
+    routes_ = table.routes;
+    routes_text_ = table.routes.empty() ? std::string("routes: []\n") : "routes:\n" + routes_text(table.routes);
+  }
+  text += *routes_text_;
+  if (!table.default_backend.empty()) text += default_backend_text(table.default_backend);
+  return text;
+}
+
+std::string emit_table(const Table& table) { return TableEmitter().emit(table); }
 
 }  // namespace kb::proxy::config

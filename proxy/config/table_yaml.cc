@@ -345,6 +345,34 @@ std::string ConfigError::to_string() const {
   return s;
 }
 
+namespace {
+
+// The top-level keys of a table document; any subset may be present.
+void read_root(Reader& r, const YAML::Node& root, Table& table) {
+  r.check_keys(root, "", {"balancers", "routes", "defaultbackend"});
+  if (const auto bs = root["balancers"]; bs.IsDefined() && !bs.IsNull()) {
+    if (!bs.IsSequence()) r.error(bs, "balancers", "must be a list");
+    else
+      for (std::size_t i = 0; i < bs.size(); ++i) {
+        Balancer b;
+        read_balancer(r, bs[i], "balancers[" + std::to_string(i) + "]", b);
+        table.balancers.push_back(std::move(b));
+      }
+  }
+  if (const auto rs = root["routes"]; rs.IsDefined() && !rs.IsNull()) {
+    if (!rs.IsSequence()) r.error(rs, "routes", "must be a list");
+    else
+      for (std::size_t i = 0; i < rs.size(); ++i) {
+        Route route;
+        read_route(r, rs[i], "routes[" + std::to_string(i) + "]", route);
+        table.routes.push_back(std::move(route));
+      }
+  }
+  r.string(root, "defaultbackend", "", table.default_backend);
+}
+
+}  // namespace
+
 TableResult parse_table(std::string_view yaml_text, std::string_view source) {
   TableResult result;
   Reader r(std::string(source), result.errors);
@@ -361,26 +389,7 @@ TableResult parse_table(std::string_view yaml_text, std::string_view source) {
     return result;
   }
   try {
-    r.check_keys(root, "", {"balancers", "routes", "defaultbackend"});
-    if (const auto bs = root["balancers"]; bs.IsDefined() && !bs.IsNull()) {
-      if (!bs.IsSequence()) r.error(bs, "balancers", "must be a list");
-      else
-        for (std::size_t i = 0; i < bs.size(); ++i) {
-          Balancer b;
-          read_balancer(r, bs[i], "balancers[" + std::to_string(i) + "]", b);
-          result.table.balancers.push_back(std::move(b));
-        }
-    }
-    if (const auto rs = root["routes"]; rs.IsDefined() && !rs.IsNull()) {
-      if (!rs.IsSequence()) r.error(rs, "routes", "must be a list");
-      else
-        for (std::size_t i = 0; i < rs.size(); ++i) {
-          Route route;
-          read_route(r, rs[i], "routes[" + std::to_string(i) + "]", route);
-          result.table.routes.push_back(std::move(route));
-        }
-    }
-    r.string(root, "defaultbackend", "", result.table.default_backend);
+    read_root(r, root, result.table);
   } catch (const YAML::Exception& e) {  // yaml-cpp throws on some malformed shapes: report, never crash
     result.errors.push_back({std::string(source), e.mark.line + 1, e.mark.column + 1, "", e.msg});
   }
@@ -392,16 +401,36 @@ TableResult parse_table(std::string_view yaml_text, std::string_view source) {
   return result;
 }
 
-TableResult load_table_file(const std::string& path) {
+bool decode_table_part(std::string_view yaml_text, Table& table) {
+  std::vector<ConfigError> errors;
+  Reader r("<part>", errors);
+  try {
+    const YAML::Node root = YAML::Load(std::string(yaml_text));
+    if (!root.IsMap()) return false;
+    read_root(r, root, table);
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+  return errors.empty();
+}
+
+bool read_text_file(const std::string& path, std::string& out) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  if (!in) return false;
+  std::ostringstream text;
+  text << in.rdbuf();
+  out = std::move(text).str();
+  return true;
+}
+
+TableResult load_table_file(const std::string& path) {
+  std::string text;
+  if (!read_text_file(path, text)) {
     TableResult result;
     result.errors.push_back({path, 0, 0, "", "cannot open the file"});
     return result;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_table(text.str(), path);
+  return parse_table(text, path);
 }
 
 }  // namespace kb::proxy::config

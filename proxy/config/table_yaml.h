@@ -29,7 +29,17 @@ struct TableResult {
 TableResult parse_table(std::string_view yaml_text, std::string_view source = "<string>");
 TableResult load_table_file(const std::string& path);  // an unreadable file is an error too
 
+// Same bytes as TableEmitter (table_cache.h) gives; use that one where a table is emitted again
+// and again, it re-emits only what changed.
 std::string emit_table(const Table& table);
+
+// For TableParser: decodes a document holding some of the table's top-level keys and appends what
+// it holds to `table`; false on any problem (no messages: the caller falls back to parse_table,
+// which gives them with the right line numbers). No cross-field validation.
+bool decode_table_part(std::string_view yaml_text, Table& table);
+
+// The whole file; false if it cannot be opened.
+bool read_text_file(const std::string& path, std::string& out);
 
 // Parsers shared with other inputs (annotations, the balancer-manager): they return false and set
 // `error` on bad input.
