@@ -55,13 +55,19 @@ ProxyStats decode_proxy_stats(const std::string& body) {
   return stats;
 }
 
-ProxyStats fetch_proxy_stats(const std::string& base_url, int timeout_ms) {
+ProxyStats fetch_proxy_stats(const std::string& base_url, const std::vector<std::string>& names, int timeout_ms) {
+  if (names.empty()) return {};
+  std::string target = "/api/balancers";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    target += i == 0 ? "?name=" : "&name=";
+    target += web::uri::encode_data_string(names[i]);
+  }
   std::string body;
   try {
     web::http::client::http_client_config config;
     config.set_timeout(std::chrono::milliseconds(timeout_ms));
     web::http::client::http_client client(base_url, config);
-    auto response = client.request(web::http::methods::GET, "/api/balancers").get();
+    auto response = client.request(web::http::methods::GET, target).get();
     if (response.status_code() != 200) {
       throw std::runtime_error("HTTP " + std::to_string(response.status_code()));
     }

@@ -26,7 +26,11 @@ struct ProxyMemberStats {
 using ProxyStats = std::map<std::string, std::vector<ProxyMemberStats>>;
 
 ProxyStats decode_proxy_stats(const std::string& json);  // throws std::runtime_error
-// `base_url` like "http://127.0.0.1:9901"; throws std::runtime_error when unreachable.
-ProxyStats fetch_proxy_stats(const std::string& base_url, int timeout_ms = 2000);
+// The members of the named balancers (GET /api/balancers?name=...): the controller needs only
+// its BalancerClusters', and a whole table at scale is megabytes of JSON. No request at all when
+// `names` is empty. `base_url` like "http://127.0.0.1:9901"; throws std::runtime_error when
+// unreachable.
+ProxyStats fetch_proxy_stats(const std::string& base_url, const std::vector<std::string>& names,
+                             int timeout_ms = 2000);
 
 }  // namespace kb::controller::kube

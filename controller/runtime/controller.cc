@@ -6,7 +6,7 @@
 
 #include "controller/kube/member_overrides.h"
 #include "controller/kube/proxy_admin.h"
-#include "proxy/config/table_yaml.h"
+#include "proxy/config/table_cache.h"
 
 namespace kb::controller::runtime {
 namespace kr = kb::controller::kube::resources;
@@ -120,8 +120,10 @@ void Controller::reconcile_and_publish() {
 void Controller::write_status(const reconcile::Output& output) {
   std::optional<kube::ProxyStats> live;
   if (!options_.proxy_admin.empty()) {
+    std::vector<std::string> names;  // only BalancerClusters have a status to fill
+    for (const auto& update : output.balancer_cluster_statuses) names.push_back(update.balancer);
     try {
-      live = kube::fetch_proxy_stats(options_.proxy_admin);
+      live = kube::fetch_proxy_stats(options_.proxy_admin, names);
     } catch (const std::exception& e) {
       log(e.what());
     }
@@ -138,7 +140,8 @@ void Controller::write_status(const reconcile::Output& output) {
     kube::Ingress ing;
     if (kube::decode_typed(raw, ing, errors)) ingresses[raw.meta.key()] = std::move(ing);
   }
-  if (live) write_back_edits();  // the proxy answered: its edits are worth asking for
+  // The proxy answered: its edits are worth asking for (they can only be for BalancerClusters).
+  if (live && !output.balancer_cluster_statuses.empty()) write_back_edits();
   status_writer_.write_balancer_clusters(output.balancer_cluster_statuses, clusters, live ? &*live : nullptr);
   status_writer_.write_ingresses(output.ingress_statuses, ingresses);
   status_writer_.write_events(output.events);

@@ -138,14 +138,17 @@ std::string iso8601_utc(std::chrono::system_clock::time_point t) {
 }
 
 std::string balancers_json(std::span<const std::unique_ptr<core::Balancer>> balancers,
-                           const TableInfo& info, core::TimePoint now) {
+                           const TableInfo& info, core::TimePoint now,
+                           const std::set<std::string, std::less<>>* only) {
   JsonWriter w;
   w.begin_object();
   w.field("generation", info.generation);
   w.field("source", info.source);
   w.field("loaded_at", iso8601_utc(info.loaded_at));
   w.key("balancers").begin_array();
-  for (const auto& b : balancers) write_balancer(w, *b, now);
+  for (const auto& b : balancers) {
+    if (only == nullptr || only->contains(b->config().name)) write_balancer(w, *b, now);
+  }
   w.end_array();
   w.end_object();
   return w.take() + "\n";

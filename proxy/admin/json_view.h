@@ -4,7 +4,9 @@
 // balancers of one snapshot and reads their atomics, no locks.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 
@@ -28,9 +30,11 @@ bool member_usable(uint32_t flags);
 void write_member(JsonWriter& w, const core::Member& member, core::TimePoint now);
 void write_balancer(JsonWriter& w, const core::Balancer& balancer, core::TimePoint now);
 
-// {"generation":..,"source":..,"loaded_at":..,"balancers":[...]}
+// {"generation":..,"source":..,"loaded_at":..,"balancers":[...]}; with `only`, just the
+// balancers it names (the controller asks for its BalancerClusters', not 20,000 members).
 std::string balancers_json(std::span<const std::unique_ptr<core::Balancer>> balancers,
-                           const TableInfo& info, core::TimePoint now);
+                           const TableInfo& info, core::TimePoint now,
+                           const std::set<std::string, std::less<>>* only = nullptr);
 // One balancer's object, or "" when no balancer has that name.
 std::string balancer_json(std::span<const std::unique_ptr<core::Balancer>> balancers,
                           std::string_view name, const TableInfo& info, core::TimePoint now);

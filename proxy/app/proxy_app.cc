@@ -4,10 +4,12 @@
 #include <cstdio>
 #include <fstream>
 #include <future>
+#include <set>
 #include <thread>
 
 #include <boost/asio/post.hpp>
 
+#include "proxy/admin/manager/form.h"
 #include "proxy/config/table_yaml.h"
 
 namespace kb::proxy::app {
@@ -93,11 +95,19 @@ void ProxyApp::register_admin_handlers() {
   admin_->handle("/readyz", [this](const AdminRequest&) {
     return ready_ ? AdminResponse::text(200, "ready\n") : AdminResponse::text(503, "not ready\n");
   });
-  admin_->handle("/api/balancers", [this](const AdminRequest&) {
+  admin_->handle("/api/balancers", [this](const AdminRequest& req) {
+    // ?name=A&name=B: only those balancers (names percent-encoded).
+    const auto query = admin::parse_query(req.query);
+    if (!query) return AdminResponse::error(400, "bad percent-encoding in the query");
+    std::set<std::string, std::less<>> names;
+    for (const auto& [key, value] : *query) {
+      if (key == "name") names.insert(value);
+    }
     admin::TableInfo info;
     auto snap = current(&info);
     if (!snap) return AdminResponse::error(503, "no table loaded");
-    return AdminResponse::json(200, admin::balancers_json(snap->balancers, info, core::Clock::now()));
+    return AdminResponse::json(
+        200, admin::balancers_json(snap->balancers, info, core::Clock::now(), names.empty() ? nullptr : &names));
   });
   admin_->handle_prefix("/api/balancers/", [this](const AdminRequest& req) {
     admin::TableInfo info;

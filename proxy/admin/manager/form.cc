@@ -32,8 +32,8 @@ std::optional<std::string> url_decode(std::string_view text) {
   return out;
 }
 
-std::optional<std::map<std::string, std::string>> parse_form(std::string_view text) {
-  std::map<std::string, std::string> out;
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_query(std::string_view text) {
+  std::vector<std::pair<std::string, std::string>> out;
   while (!text.empty()) {
     const auto amp = text.find('&');
     const std::string_view pair = text.substr(0, amp);
@@ -43,8 +43,16 @@ std::optional<std::map<std::string, std::string>> parse_form(std::string_view te
     auto key = url_decode(pair.substr(0, eq));
     auto value = url_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
     if (!key || !value) return std::nullopt;
-    out[*key] = *value;
+    out.emplace_back(std::move(*key), std::move(*value));
   }
+  return out;
+}
+
+std::optional<std::map<std::string, std::string>> parse_form(std::string_view text) {
+  auto pairs = parse_query(text);
+  if (!pairs) return std::nullopt;
+  std::map<std::string, std::string> out;
+  for (auto& [key, value] : *pairs) out.insert_or_assign(std::move(key), std::move(value));
   return out;
 }
 

@@ -105,6 +105,11 @@ def test_admin(c):
     one = json.loads(c.admin_get("/api/balancers/web").body)
     check(one["balancer"]["name"] == "web", "one balancer: %s" % one)
     check(c.admin_get("/api/balancers/nope").status == 404, "unknown balancer must 404")
+    only = json.loads(c.admin_get("/api/balancers?name=web&name=other%2Fx%3A80").body)
+    check([b["name"] for b in only["balancers"]] == ["web"], "?name= filter: %s" % only)
+    none = json.loads(c.admin_get("/api/balancers?name=absent").body)
+    check(none["balancers"] == [], "?name= of no balancer: %s" % none)
+    check(c.admin_get("/api/balancers?name=%zz").status == 400, "a bad escape must be 400")
     check(c.admin_get("/nope").status == 404, "unknown admin path must 404")
     # The balancer-manager and /metrics are wired into the same listener.
     m = c.admin_get("/metrics")

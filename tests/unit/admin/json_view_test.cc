@@ -30,6 +30,22 @@ config::Table table() {
   return t;
 }
 
+TEST(JsonView, OnlyTheNamedBalancers) {
+  config::Table t = table();
+  t.balancers.push_back(t.balancers[0]);
+  t.balancers[1].name = "ns/api:80";
+  core::StateRegistry registry;
+  auto snap = core::build_snapshot(t, registry, 1);
+  const TableInfo info{1, "t.yaml", {}};
+  const std::set<std::string, std::less<>> only = {"ns/api:80", "absent"};
+  const std::string doc = balancers_json(snap->balancers, info, core::Clock::now(), &only);
+  EXPECT_NE(doc.find("\"name\":\"ns/api:80\""), std::string::npos) << doc;
+  EXPECT_EQ(doc.find("\"name\":\"web\""), std::string::npos) << doc;
+  const std::string all = balancers_json(snap->balancers, info, core::Clock::now());
+  EXPECT_NE(all.find("\"name\":\"web\""), std::string::npos);
+  EXPECT_NE(all.find("\"name\":\"ns/api:80\""), std::string::npos);
+}
+
 TEST(JsonView, StatusLetters) {
   EXPECT_EQ(status_letters(0), "Ok");
   EXPECT_EQ(status_letters(core::kDisabled | core::kInError), "+D+E");

@@ -181,6 +181,12 @@ TEST(Form, Decoding) {
   ASSERT_TRUE(f);
   EXPECT_EQ(f->at("w"), "http://h:1");
   EXPECT_EQ(f->at("x"), "");
+  const auto q = parse_query("name=ns%2Fa%3A80&x=1&name=b");
+  ASSERT_TRUE(q);
+  ASSERT_EQ(q->size(), 3u);
+  EXPECT_EQ((*q)[0], (std::pair<std::string, std::string>{"name", "ns/a:80"}));
+  EXPECT_EQ((*q)[2], (std::pair<std::string, std::string>{"name", "b"}));
+  EXPECT_FALSE(parse_query("name=%zz"));
   EXPECT_EQ(html_escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
 }
 
