@@ -146,9 +146,18 @@ args:
   {{- else }}
   - --leader-elect=false
   {{- end }}
+  {{- with .Values.controller.metricsPort }}
+  - --metrics-listen=0.0.0.0:{{ . }}
+  {{- end }}
   {{- with .Values.controller.extraArgs }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
+{{- with .Values.controller.metricsPort }}
+ports:
+  - name: ctl-metrics
+    containerPort: {{ . }}
+    protocol: TCP
+{{- end }}
 env:
   - name: POD_NAME
     valueFrom:

@@ -128,6 +128,9 @@ class ChartTest(unittest.TestCase):
                     "--identity=$(POD_NAME)"):
             self.assertIn(arg, controller["args"])
         self.assertFalse([a for a in controller["args"] if a.startswith(("--namespaces", "--publish-address"))])
+        # The controller's own metrics listener, reachable through the metrics Service.
+        self.assertIn("--metrics-listen=0.0.0.0:9902", controller["args"])
+        self.assertEqual(controller["ports"], [{"name": "ctl-metrics", "containerPort": 9902, "protocol": "TCP"}])
 
         self.assertEqual(proxy["command"], ["kube-balancer-proxy"])
         for arg in (f"--table={TABLE}", "--listen=0.0.0.0:8080", "--admin=0.0.0.0:9901",
@@ -183,8 +186,11 @@ class ChartTest(unittest.TestCase):
         for docs in (self.default, self.full):
             deploy = one(docs, "Deployment")
             pod_labels = deploy["spec"]["template"]["metadata"]["labels"]
-            proxy = container(deploy, "proxy")
-            port_names = {p["name"] for p in proxy["ports"]}
+            pod = deploy["spec"]["template"]["spec"]
+            # The proxy's ports and the controller's (a native sidecar in initContainers, or not).
+            port_names = {p["name"] for c in pod["containers"] + pod.get("initContainers", [])
+                          for p in c.get("ports", [])}
+            self.assertLessEqual({"http", "admin", "ctl-metrics"}, port_names)
             for svc in ps.by_kind(docs, "Service"):
                 self.assertTrue(matches(svc["spec"]["selector"], pod_labels), svc["metadata"]["name"])
                 for port in svc["spec"]["ports"]:
@@ -245,6 +251,11 @@ class ChartTest(unittest.TestCase):
         self.assertEqual([s["metadata"]["name"] for s in selected], ["edge-kube-balancer-metrics"])
         self.assertEqual(selected[0]["spec"]["ports"][0]["name"], "metrics")
         self.assertEqual(selected[0]["spec"]["ports"][0]["port"], 9100)
+        # The controllers' /metrics: a second port and a second endpoint.
+        self.assertEqual([(e["port"], e["path"]) for e in sm["spec"]["endpoints"]],
+                         [("metrics", "/metrics"), ("controller-metrics", "/metrics")])
+        self.assertEqual({p["name"]: p["targetPort"] for p in selected[0]["spec"]["ports"]},
+                         {"metrics": "admin", "controller-metrics": "ctl-metrics"})
 
     def test_rbac_scoping(self):
         # All namespaces: one ClusterRole holds everything; the Lease Role is in the release namespace.
