@@ -142,9 +142,13 @@ std::string TableEmitter::emit(const Table& table) {
   text += table.balancers.empty() ? "balancers: []\n" : "balancers:\n";
   for (const Balancer& b : table.balancers) {
     auto old = balancers_.find(b.name);
-    Entry entry = old != balancers_.end() && old->second.balancer == b
-                      ? std::move(old->second)
-                      : Entry{b, balancer_text(b)};
+    Entry entry;
+    if (old != balancers_.end() && old->second.balancer == b) {
+      entry = std::move(old->second);
+      balancers_.erase(old);  // a second balancer of the same name (invalid, but) never sees a moved-from entry
+    } else {
+      entry = Entry{b, balancer_text(b)};
+    }
     text += entry.text;
     next.insert_or_assign(b.name, std::move(entry));
   }

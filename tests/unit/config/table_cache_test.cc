@@ -51,6 +51,9 @@ TEST(TableEmitter, SameBytesAsEmitTableAcrossChanges) {
   EXPECT_EQ(emitter.emit(t), emit_table(t));
   t.default_backend.clear();
   EXPECT_EQ(emitter.emit(t), emit_table(t));
+  t.balancers.push_back(t.balancers[0]);  // a duplicate name: invalid, still the same bytes
+  EXPECT_EQ(emitter.emit(t), emit_table(t));
+  EXPECT_EQ(emitter.emit(t), emit_table(t));
   EXPECT_EQ(emitter.emit(Table{}), emit_table(Table{}));
   EXPECT_EQ(emit_table(Table{}), std::string(kRenderedHeader) + "\nbalancers: []\nroutes: []\n");
 }
