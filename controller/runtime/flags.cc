@@ -45,6 +45,9 @@ std::string usage() {
   --lease-namespace NS       (default: the pod's namespace, else "default")
   --lease-name NAME          (default kube-balancer-controller)
   --identity ID              leader election identity (default: hostname_pid)
+  --lease-duration DUR       how long a leader's lease lasts without renewal (default 15s)
+  --renew-deadline DUR       a leader that cannot renew within this steps down (default 10s)
+  --retry-period DUR         how often candidates and the leader try (default 2s)
   --debounce DURATION        quiet time before a reconcile (default 100ms)
   --debounce-ceiling DUR     longest delay of a reconcile in a burst (default 1s)
   --status-interval DUR      how often live member status is refreshed (default 10s)
@@ -127,6 +130,16 @@ bool parse_flags(const std::vector<std::string>& args, Flags& flags, std::string
       c.lease.lease_name = value;
     } else if (name == "identity") {
       c.lease.identity = value;
+    } else if (name == "lease-duration" || name == "renew-deadline" || name == "retry-period") {
+      // Whole seconds: a Lease records leaseDurationSeconds as an integer.
+      if (!duration(ms)) return false;
+      if (ms.count() <= 0 || ms.count() % 1000 != 0) {
+        error = "--" + name + ": must be a positive whole number of seconds, got '" + value + "'";
+        return false;
+      }
+      const std::chrono::seconds s(ms.count() / 1000);
+      (name == "lease-duration" ? c.lease.lease_duration
+                                : name == "renew-deadline" ? c.lease.renew_deadline : c.lease.retry_period) = s;
     } else if (name == "debounce") {
       if (!duration(c.debounce)) return false;
     } else if (name == "debounce-ceiling") {
@@ -148,6 +161,15 @@ bool parse_flags(const std::vector<std::string>& args, Flags& flags, std::string
   }
   if (c.lease.lease_name.empty()) {
     error = "--lease-name must not be empty";
+    return false;
+  }
+  // client-go's rules: the lease outlives the renew deadline, which outlives a jittered retry.
+  if (c.lease.lease_duration <= c.lease.renew_deadline) {
+    error = "--lease-duration must be greater than --renew-deadline";
+    return false;
+  }
+  if (c.lease.renew_deadline.count() * 10 <= c.lease.retry_period.count() * 12) {
+    error = "--renew-deadline must be greater than 1.2 x --retry-period";
     return false;
   }
   if (c.debounce_ceiling < c.debounce) c.debounce_ceiling = c.debounce;

@@ -111,6 +111,30 @@ TEST(Flags, DefaultsAndErrors) {
   EXPECT_FALSE(parse_flags({"--table-out"}, g, error));
 }
 
+TEST(Flags, LeaseTimings) {
+  Flags f;
+  std::string error;
+  EXPECT_EQ(f.controller.lease.lease_duration, 15s);  // client-go's defaults
+  EXPECT_EQ(f.controller.lease.renew_deadline, 10s);
+  EXPECT_EQ(f.controller.lease.retry_period, 2s);
+  ASSERT_TRUE(parse_flags({"--table-out=/t", "--lease-duration=60s", "--renew-deadline", "40", "--retry-period=5s"},
+                          f, error))
+      << error;
+  EXPECT_EQ(f.controller.lease.lease_duration, 60s);
+  EXPECT_EQ(f.controller.lease.renew_deadline, 40s);
+  EXPECT_EQ(f.controller.lease.retry_period, 5s);
+  Flags g;
+  EXPECT_FALSE(parse_flags({"--table-out=/t", "--lease-duration=1500ms"}, g, error));
+  EXPECT_NE(error.find("whole number of seconds"), std::string::npos) << error;
+  EXPECT_FALSE(parse_flags({"--table-out=/t", "--lease-duration=10s"}, g, error));  // = renew deadline
+  EXPECT_NE(error.find("greater than --renew-deadline"), std::string::npos) << error;
+  Flags h;
+  EXPECT_FALSE(parse_flags({"--table-out=/t", "--retry-period=9s"}, h, error));  // 10 <= 1.2 x 9
+  EXPECT_NE(error.find("1.2 x --retry-period"), std::string::npos) << error;
+  Flags k;
+  EXPECT_FALSE(parse_flags({"--table-out=/t", "--retry-period=0"}, k, error));
+}
+
 TEST(Clock, FormatAndParse) {
   const auto t = std::chrono::system_clock::time_point(std::chrono::seconds(1795960526)) + 123456us;
   EXPECT_EQ(format_time(t), "2026-11-29T13:55:26Z");
