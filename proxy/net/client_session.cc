@@ -340,7 +340,8 @@ asio::awaitable<bool> ClientSession::proxy(core::Balancer& balancer) {
       co_return co_await relay_response(balancer, *member, pick);
     }
     release_upstream(false);
-    if (sent == SendResult::kClientError || sent == SendResult::kBadBody || closed_) {
+    if (sent == SendResult::kClientError || sent == SendResult::kBadBody || got == ReadResult::kClientGone ||
+        closed_) {
       balancer.on_done(*member, bytes_to_, bytes_from_);
       if (sent == SendResult::kBadBody && !closed_) {
         const bool too_big = body_error_ == http::error::body_limit;

@@ -53,7 +53,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
 
   enum class HeaderResult { kOk, kClose, kError };
   enum class SendResult { kOk, kUpstreamError, kClientError, kBadBody };
-  enum class ReadResult { kOk, kTimeout, kNoResponse, kBadResponse };
+  enum class ReadResult { kOk, kTimeout, kNoResponse, kBadResponse, kClientGone };
 
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<bool> serve_one();

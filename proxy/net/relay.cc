@@ -143,15 +143,27 @@ asio::awaitable<ClientSession::ReadResult> ClientSession::read_response_header()
     if (in.size() > 0) {
       error_code pec;
       const std::size_t n = res_->put(in.data(), pec);
-      in.consume(n);
       if (!pec && res_->is_header_done()) {
         const unsigned status = res_->get().result_int();
         if (status >= 100 && status < 200 && status != 101) {
-          fresh_parser();  // interim response (100, 102, 103): not forwarded
+          // Interim responses: 102 Processing and 103 Early Hints go on to an HTTP/1.1 client
+          // as the member sent them (never to HTTP/1.0, RFC 9110 15.2); 100 Continue is the
+          // proxy's own business (send_request answers Expect itself).
+          if (status != 100 && req_->get().version() >= 11) {
+            const std::string interim(static_cast<const char*>(in.data().data()), n);
+            in.consume(n);
+            if (co_await write_client(interim)) co_return ReadResult::kClientGone;
+            arm(io_timeout_);
+          } else {
+            in.consume(n);
+          }
+          fresh_parser();
           continue;
         }
+        in.consume(n);
         co_return ReadResult::kOk;
       }
+      in.consume(n);
       if (pec && pec != http::error::need_more) co_return ReadResult::kBadResponse;
     }
     if (in.size() + detail::kReadSize > limit + 2 * detail::kReadSize)

@@ -16,6 +16,7 @@
 //   /heartbeat       "ready=N&busy=M"
 //   /conn            "conn=ID accepted=N": this connection's id and connections accepted so far
 //   /headers         the request's header block as text
+//   /early-hints     a 103 Early Hints (Link: </style.css>; rel=preload), then 200 "hinted"
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -215,6 +216,10 @@ class Connection {
       send_simple(200, "conn=" + std::to_string(id_) + " accepted=" + std::to_string(g_accepted.load()) +
                            " backend=" + options_.name + "\n",
                   keep, ec);
+    } else if (path == "/early-hints") {
+      const std::string_view hints = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n";
+      asio::write(socket_, asio::buffer(hints.data(), hints.size()), ec);
+      if (!ec) send_simple(200, "hinted\n", keep, ec);
     } else if (path == "/headers") {
       std::string body;
       for (const auto& field : req) {

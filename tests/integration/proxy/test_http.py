@@ -4,6 +4,7 @@ reuse of upstream connections, chunked bodies both ways, X-Forwarded-For, ProxyP
 admin endpoints."""
 import json
 import os
+import socket
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
@@ -119,11 +120,34 @@ def test_admin(c):
     check(bm.status == 200 and "web" in bm.text, "balancer-manager: %d %s" % (bm.status, bm.text[:300]))
 
 
+def raw_exchange(port, request):
+    """Sends raw request bytes; returns every byte the proxy sends until it closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(request)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data.decode("latin-1")
+            data += chunk
+
+
+def test_interim_responses(c):
+    # A member's 103 Early Hints reaches an HTTP/1.1 client ahead of the final response...
+    got = raw_exchange(c.port, b"GET /early-hints HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    check(got.startswith("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\nHTTP/1.1 200 "),
+          "103 then 200: %r" % got[:300])
+    check(got.endswith("hinted\n"), "final body: %r" % got[-100:])
+    # ...and never an HTTP/1.0 one (RFC 9110 15.2).
+    got = raw_exchange(c.port, b"GET /early-hints HTTP/1.0\r\nHost: x\r\n\r\n")
+    check(got.startswith("HTTP/1.1 200 ") and "103" not in got.split("\r\n")[0], "1.0 client: %r" % got[:300])
+
+
 def main():
     args = kbtest.binaries()
     tests = [test_requests_spread_without_session, test_sticky_routing, test_keepalive_reuses_upstream_connections,
              test_chunked_both_ways, test_x_forwarded_for, test_proxy_pass_reverse, test_statuses_pass_through,
-             test_admin]
+             test_interim_responses, test_admin]
     with kbtest.Cluster(args) as c:
         for t in tests:
             t(c)
