@@ -9,6 +9,7 @@ invalid spec must give an InvalidSpec condition and one Event. Dropped watches, 
 watches and an API server restart must be survived with the table file left untouched meanwhile,
 and routing must still follow changes afterwards."""
 import argparse
+import json
 import os
 import sys
 import time
@@ -164,6 +165,45 @@ def run(procs, args):
     took = cs.wait_routing(proxy_port, {"b1", "b2", "b3"}, timeout=30, what="routing after the restart")
     print("   endpoint change after the restart -> routing followed in %.3f s" % took)
 
+    step("a terminating pod drains: its sticky sessions stay on it, new users go elsewhere")
+    api.merge_patch(cs.BCS + "/web", {"spec": {"stickySession": "JSESSIONID|jsessionid"}})
+    # The member route is the pod's name (Tomcat's jvmRoute=$HOSTNAME): a session of pod-b1.
+    session = [("Cookie", "JSESSIONID=abc123.pod-b1")]
+
+    def sticky_to(backend):
+        got = [backend_of_get(proxy_port, session) for _ in range(6)]
+        return all(b == backend for b in got)
+
+    kbtest.wait_for(lambda: sticky_to("b1"), timeout=20, interval=0.1, what="sessions of pod-b1 sticking to b1")
+    terminating = cs.endpoint_slice("web-b1", "web", ports["b1"], "pod-b1")
+    terminating["endpoints"][0]["conditions"] = {"ready": False, "serving": True, "terminating": True}
+    api.request("PUT", cs.SLICES + "/web-b1", {**terminating, "metadata": {
+        **terminating["metadata"], "resourceVersion": api.get(cs.SLICES + "/web-b1")["metadata"]["resourceVersion"]}})
+    started = time.monotonic()
+
+    def proxy_drains():
+        doc = json.loads(kbtest.http_get(admin_port, "/api/balancers?name=default%2Fweb").text)
+        members = [m for b in doc["balancers"] for m in b["members"] if m["route"] == "pod-b1"]
+        return members and "N" in members[0]["status"]
+
+    kbtest.wait_for(proxy_drains, timeout=10, interval=0.05, what="the proxy draining pod-b1 (+N)")
+    print("   terminating endpoint -> proxy drains it in %.3f s" % (time.monotonic() - started))
+    new_users = cs.sample_backends(proxy_port, 30)
+    kbtest.check(set(new_users) == {"b2", "b3"}, "new users while pod-b1 drains: %s" % new_users)
+    kbtest.check(sticky_to("b1"), "a session of the terminating pod left it while it was still serving")
+    new_users = cs.sample_backends(proxy_port, 30)
+    kbtest.check(set(new_users) == {"b2", "b3"}, "new users after sticky requests: %s" % new_users)
+    drained = kbtest.wait_for(lambda: next((m for m in (api.get(cs.BCS + "/web").get("status") or {})
+                                            .get("members", []) if "pod-b1" in (m.get("name"), m.get("route"))
+                                            and "N" in m.get("status", "")), None),
+                              timeout=30, what="the terminating member shown draining (+N) in the status")
+    print("   status of the terminating member: %s" % drained.get("status"))
+    api.delete(cs.SLICES + "/web-b1")  # the pod is gone: its sessions fail over
+    kbtest.wait_for(lambda: all(b in ("b2", "b3") for b in (backend_of_get(proxy_port, session) for _ in range(6))),
+                    timeout=10, interval=0.1, what="sessions of the deleted pod failing over")
+    api.create(cs.SLICES, cs.endpoint_slice("web-b1", "web", ports["b1"], "pod-b1"))
+    cs.wait_routing(proxy_port, {"b1", "b2", "b3"}, timeout=10, what="routing with pod-b1 back")
+
     step("a second replica (in-cluster configuration) publishes its own table but does not write; "
          "it takes over on release")
     table2 = procs.path("table2.yaml")
@@ -204,6 +244,11 @@ def run(procs, args):
     # The first released the lease on SIGTERM, so the second need not wait out the 15 s duration.
     kbtest.wait_for(holder, timeout=12, interval=0.2, what="the second replica to take the lease")
     kbtest.check(procs.stop(controller2) == 0, "the second controller did not exit cleanly")
+
+
+def backend_of_get(port, headers):
+    r = kbtest.http_get(port, "/", headers, timeout=10)
+    return cs.backend_of(r.text) if r.status == 200 else None
 
 
 def _served(api):
