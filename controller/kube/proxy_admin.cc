@@ -55,13 +55,20 @@ ProxyStats decode_proxy_stats(const std::string& body) {
   return stats;
 }
 
-ProxyStats fetch_proxy_stats(const std::string& base_url, const std::vector<std::string>& names, int timeout_ms) {
-  if (names.empty()) return {};
+std::string proxy_stats_target(const std::vector<std::string>& names) {
+  constexpr std::size_t kMaxTarget = 8 * 1024;
   std::string target = "/api/balancers";
   for (std::size_t i = 0; i < names.size(); ++i) {
     target += i == 0 ? "?name=" : "&name=";
     target += web::uri::encode_data_string(names[i]);
+    if (target.size() > kMaxTarget) return "/api/balancers";
   }
+  return target;
+}
+
+ProxyStats fetch_proxy_stats(const std::string& base_url, const std::vector<std::string>& names, int timeout_ms) {
+  if (names.empty()) return {};
+  const std::string target = proxy_stats_target(names);
   std::string body;
   try {
     web::http::client::http_client_config config;

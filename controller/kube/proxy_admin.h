@@ -26,7 +26,12 @@ struct ProxyMemberStats {
 using ProxyStats = std::map<std::string, std::vector<ProxyMemberStats>>;
 
 ProxyStats decode_proxy_stats(const std::string& json);  // throws std::runtime_error
-// The members of the named balancers (GET /api/balancers?name=...): the controller needs only
+// The request target for the named balancers: "/api/balancers?name=A&name=B" (percent-encoded),
+// or plain "/api/balancers" (all of them) when the list would not fit in a request line well
+// under the admin listener's 16 KiB header limit: a few hundred BalancerClusters.
+std::string proxy_stats_target(const std::vector<std::string>& names);
+
+// The members of the named balancers (GET proxy_stats_target(names)): the controller needs only
 // its BalancerClusters', and a whole table at scale is megabytes of JSON. No request at all when
 // `names` is empty. `base_url` like "http://127.0.0.1:9901"; throws std::runtime_error when
 // unreachable.

@@ -66,6 +66,13 @@ TEST(KubeJson, StatusPatchIsAMergePatchOfStatus) {
   EXPECT_EQ(ingress_status_patch(ing), R"({"status":{"loadBalancer":{"ingress":[{"ip":"10.0.0.1"}]}}})");
 }
 
+TEST(KubeJson, ProxyStatsTarget) {
+  EXPECT_EQ(proxy_stats_target({"ns/web:80", "ns/api"}), "/api/balancers?name=ns%2Fweb%3A80&name=ns%2Fapi");
+  // Too many names for a request line: ask for every balancer instead.
+  const std::vector<std::string> many(1000, "some-namespace/some-balancer-cluster");
+  EXPECT_EQ(proxy_stats_target(many), "/api/balancers");
+}
+
 TEST(KubeJson, ProxyStats) {
   ProxyStats s = decode_proxy_stats(R"({"generation":1,"balancers":[{"name":"ns/web:80","members":[
     {"name":"m1","url":"http://127.0.0.1:9","route":"a","status":"Ok","usable":true,"elected":3,"busy":1,
