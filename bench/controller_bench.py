@@ -35,7 +35,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, ".."))
 sys.path.insert(0, os.path.join(REPO, "tests", "support"))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration", "controller"))
 import kbtest  # noqa: E402
+from controller_support import BC_CRD  # noqa: E402
 
 APISERVER = os.path.join(REPO, "tests", "apiserver", "kube_apiserver.py")
 TOKEN = "kb-controller-bench-token"
@@ -45,20 +47,8 @@ SLICES = "/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices" % NS
 INGRESSES = "/apis/networking.k8s.io/v1/namespaces/%s/ingresses" % NS
 EMPTY_TABLE = "balancers: []\nroutes: []\n"
 
-# The BalancerCluster CRD must be served: the controller publishes nothing until every reflector,
-# BalancerClusters included, has listed once.
-BC_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-    "metadata": {"name": "balancerclusters.kubebalancer.io"},
-    "spec": {
-        "group": "kubebalancer.io", "scope": "Namespaced",
-        "names": {"plural": "balancerclusters", "singular": "balancercluster", "kind": "BalancerCluster",
-                  "listKind": "BalancerClusterList", "shortNames": ["bc"]},
-        "versions": [{"name": "v1alpha1", "served": True, "storage": True, "subresources": {"status": {}},
-                      "schema": {"openAPIV3Schema": {"type": "object",
-                                                     "x-kubernetes-preserve-unknown-fields": True}}}],
-    },
-}
+# The BalancerCluster CRD must be served (controller_support.BC_CRD): the controller publishes
+# nothing until every reflector, BalancerClusters included, has listed once.
 
 
 class Deadline(Exception):

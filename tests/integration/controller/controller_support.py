@@ -1,5 +1,6 @@
 """Helpers for the controller's integration tests (python3 stdlib only): start the test API server,
 talk to it over HTTPS with the kubeconfig's CA and token, and build the objects the tests create."""
+import argparse
 import json
 import os
 import re
@@ -172,12 +173,12 @@ def backend_of(body):
     return m.group(1) if m else None
 
 
-def sample_backends(port, n=12):
+def sample_backends(port, n=12, headers=()):
     """The backends that answered n requests through the proxy (None for errors)."""
     seen = []
     for _ in range(n):
         try:
-            r = kbtest.http_get(port, "/", timeout=10)
+            r = kbtest.http_get(port, "/", headers, timeout=10)
             seen.append(backend_of(r.text) if r.status == 200 else None)
         except OSError:
             seen.append(None)
@@ -201,6 +202,22 @@ def table_state(path):
     st = os.stat(path)
     with open(path, "rb") as f:
         return (st.st_ino, st.st_mtime_ns, f.read())
+
+
+def admin_get(port, path):
+    """A JSON document from the proxy's admin API."""
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=30) as resp:
+        return json.loads(resp.read().decode())
+
+
+def main(run, logs):
+    """The command line of the controller tests (--controller, --proxy, --backend), then
+    run_with_logs(run, args, logs)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--controller", required=True)
+    parser.add_argument("--proxy", required=True)
+    parser.add_argument("--backend", required=True)
+    run_with_logs(run, parser.parse_args(), logs)
 
 
 def run_with_logs(run, args, logs):

@@ -8,8 +8,6 @@ generous bound fails); status must appear on the BalancerCluster, the Ingress an
 invalid spec must give an InvalidSpec condition and one Event. Dropped watches, expired (410)
 watches and an API server restart must be survived with the table file left untouched meanwhile,
 and routing must still follow changes afterwards."""
-import argparse
-import json
 import os
 import sys
 import time
@@ -33,13 +31,7 @@ def condition(obj, type_):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--controller", required=True)
-    parser.add_argument("--proxy", required=True)
-    parser.add_argument("--backend", required=True)
-    args = parser.parse_args()
-
-    cs.run_with_logs(run, args, ("controller.err", "proxy.err", "apiserver-0.err", "apiserver-1.err"))
+    cs.main(run, ("controller.err", "proxy.err", "apiserver-0.err", "apiserver-1.err"))
 
 
 def run(procs, args):
@@ -171,8 +163,7 @@ def run(procs, args):
     session = [("Cookie", "JSESSIONID=abc123.pod-b1")]
 
     def sticky_to(backend):
-        got = [backend_of_get(proxy_port, session) for _ in range(6)]
-        return all(b == backend for b in got)
+        return all(b == backend for b in cs.sample_backends(proxy_port, 6, session))
 
     kbtest.wait_for(lambda: sticky_to("b1"), timeout=20, interval=0.1, what="sessions of pod-b1 sticking to b1")
     terminating = cs.endpoint_slice("web-b1", "web", ports["b1"], "pod-b1")
@@ -182,7 +173,7 @@ def run(procs, args):
     started = time.monotonic()
 
     def proxy_drains():
-        doc = json.loads(kbtest.http_get(admin_port, "/api/balancers?name=default%2Fweb").text)
+        doc = cs.admin_get(admin_port, "/api/balancers?name=default%2Fweb")
         members = [m for b in doc["balancers"] for m in b["members"] if m["route"] == "pod-b1"]
         return members and "N" in members[0]["status"]
 
@@ -199,7 +190,7 @@ def run(procs, args):
                               timeout=30, what="the terminating member shown draining (+N) in the status")
     print("   status of the terminating member: %s" % drained.get("status"))
     api.delete(cs.SLICES + "/web-b1")  # the pod is gone: its sessions fail over
-    kbtest.wait_for(lambda: all(b in ("b2", "b3") for b in (backend_of_get(proxy_port, session) for _ in range(6))),
+    kbtest.wait_for(lambda: all(b in ("b2", "b3") for b in cs.sample_backends(proxy_port, 6, session)),
                     timeout=10, interval=0.1, what="sessions of the deleted pod failing over")
     api.create(cs.SLICES, cs.endpoint_slice("web-b1", "web", ports["b1"], "pod-b1"))
     cs.wait_routing(proxy_port, {"b1", "b2", "b3"}, timeout=10, what="routing with pod-b1 back")
@@ -244,11 +235,6 @@ def run(procs, args):
     # The first released the lease on SIGTERM, so the second need not wait out the 15 s duration.
     kbtest.wait_for(holder, timeout=12, interval=0.2, what="the second replica to take the lease")
     kbtest.check(procs.stop(controller2) == 0, "the second controller did not exit cleanly")
-
-
-def backend_of_get(port, headers):
-    r = kbtest.http_get(port, "/", headers, timeout=10)
-    return cs.backend_of(r.text) if r.status == 200 else None
 
 
 def _served(api):

@@ -3,8 +3,6 @@
 balancer-manager (loadfactor, drain) appears in the cluster's spec.memberOverrides (the controller
 reads the proxy's GET /api/edits), is rendered into the table, and a second proxy started fresh
 on that table (no edits of its own, as after a restart or on another replica) serves it."""
-import argparse
-import json
 import os
 import sys
 import urllib.parse
@@ -17,13 +15,8 @@ from controller_support import kbtest  # noqa: E402
 BALANCER = "default/web"
 
 
-def admin_get(port, path):
-    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=30) as resp:
-        return json.loads(resp.read().decode())
-
-
 def member(admin_port, name):
-    for b in admin_get(admin_port, "/api/balancers")["balancers"]:
+    for b in cs.admin_get(admin_port, "/api/balancers")["balancers"]:
         if b["name"] == BALANCER:
             for m in b["members"]:
                 if m["name"] == name:
@@ -32,12 +25,7 @@ def member(admin_port, name):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--controller", required=True)
-    parser.add_argument("--proxy", required=True)
-    parser.add_argument("--backend", required=True)
-    args = parser.parse_args()
-    cs.run_with_logs(run, args, ("controller.err", "proxy.err", "proxy2.err", "apiserver-0.err"))
+    cs.main(run, ("controller.err", "proxy.err", "proxy2.err", "apiserver-0.err"))
 
 
 def run(procs, args):
@@ -64,12 +52,12 @@ def run(procs, args):
     cs.wait_routing(proxy_port, {"b1", "b2"}, timeout=30, what="initial routing")
 
     # The edit, as the balancer-manager page sends it.
-    nonce = admin_get(admin_port, "/balancer-manager?json=1")["nonces"][BALANCER]
+    nonce = cs.admin_get(admin_port, "/balancer-manager?json=1")["nonces"][BALANCER]
     form = urllib.parse.urlencode({"b": BALANCER, "w": "pod-b1", "nonce": nonce, "w_lf": "7",
                                    "w_status_N": "1"}).encode()
     with urllib.request.urlopen("http://127.0.0.1:%d/balancer-manager" % admin_port, data=form, timeout=30) as r:
         kbtest.check(r.status in (200, 303), "manager POST: %d" % r.status)
-    edits = admin_get(admin_port, "/api/edits")["edits"]
+    edits = cs.admin_get(admin_port, "/api/edits")["edits"]
     kbtest.check(edits == [{"balancer": BALANCER, "member": "pod-b1", "loadfactor": 7, "flags": {"N": True}}],
                  "GET /api/edits: %s" % edits)
 
@@ -87,7 +75,7 @@ def run(procs, args):
     _, _, admin2 = procs.start_proxy(args.proxy, table, name="proxy2")
     m = kbtest.wait_for(lambda: member(admin2, "pod-b1"), timeout=30, what="pod-b1 on the second proxy")
     kbtest.check(m["loadfactor"] == 7 and "N" in m["status"], "pod-b1 on a fresh proxy: %s" % m)
-    kbtest.check(admin_get(admin2, "/api/edits")["edits"] == [], "the fresh proxy has no edits of its own")
+    kbtest.check(cs.admin_get(admin2, "/api/edits")["edits"] == [], "the fresh proxy has no edits of its own")
     # Written once: the pass after the write (it reconciled the new generation and wrote status for
     # it) found nothing left to write, so the cluster's generation settles.
     generation = api.get(cs.BCS + "/web")["metadata"].get("generation")

@@ -8,7 +8,6 @@ and the empty table the image ships is one the real proxy starts with.
 import argparse
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -272,12 +271,7 @@ class DockerfileTest(unittest.TestCase):
                     urllib.request.urlopen(f"http://127.0.0.1:{ports['proxy']}/", timeout=10)
                 self.assertEqual(e.exception.code, 404, "an empty table answers 404")
             finally:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                ps.stop_process(proc, timeout=20)
                 log.close()
 
 

@@ -11,7 +11,6 @@ import collections
 import http.server
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -161,12 +160,7 @@ class RbacLiveTest(unittest.TestCase):
                 finally:
                     admin.shutdown()
                     admin.server_close()
-                    proc.send_signal(signal.SIGTERM)
-                    try:
-                        proc.wait(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-                        proc.wait()
+                    ps.stop_process(proc, timeout=30)
                     log.close()
                 observed = observed_permissions(api.stats(), own)
         have = granted(docs)
@@ -197,12 +191,7 @@ class RbacLiveTest(unittest.TestCase):
                 try:
                     wait_for("the first table file", lambda: os.path.exists(table))
                 finally:
-                    proc.send_signal(signal.SIGTERM)
-                    try:
-                        proc.wait(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-                        proc.wait()
+                    ps.stop_process(proc, timeout=30)
                     log.close()
                 with open(table) as f:
                     self.assertTrue(f.read().strip(), "the table file is empty")
