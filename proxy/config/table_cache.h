@@ -16,8 +16,8 @@
 //   defaultbackend: "..."    (optional)
 //
 // TableParser splits a file of exactly that shape (header first) at its column-0 lines without
-// parsing it,
-// decodes each balancer block it has not seen before (keyed by its text) and reuses the rest.
+// parsing it, decodes each balancer block it has not seen before (keyed by its text) and reuses
+// the rest.
 // Any other shape, and any problem at all, goes to parse_table() on the whole text, so results
 // and error messages (file:line:column: field) are parse_table()'s. Files without the header
 // (written by hand) are always parsed whole: the split trusts that no quoted scalar runs across

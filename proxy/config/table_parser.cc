@@ -98,19 +98,20 @@ TableResult TableParser::parse(std::string_view text, std::string_view source) {
   seen.reserve(parts->balancers.size());
   std::string doc;
   for (const std::string_view block : parts->balancers) {
-    std::string key(block);
-    if (auto it = balancers_.find(key); it != balancers_.end()) {
-      result.table.balancers.push_back(it->second);
+    // A known block moves from the old cache to the new one; the table gets a copy.
+    if (auto node = balancers_.extract(std::string(block))) {
+      result.table.balancers.push_back(node.mapped());
+      seen.insert(std::move(node));
       ++stats.balancers_reused;
-    } else {
-      Table part;
-      doc.assign("balancers:\n").append(block);
-      if (!decode_table_part(doc, part) || part.balancers.size() != 1 || !part.routes.empty())
-        return parse_whole(text, source);
-      result.table.balancers.push_back(std::move(part.balancers[0]));
-      ++stats.balancers_decoded;
+      continue;
     }
-    seen.try_emplace(std::move(key), result.table.balancers.back());
+    Table part;
+    doc.assign("balancers:\n").append(block);
+    if (!decode_table_part(doc, part) || part.balancers.size() != 1 || !part.routes.empty())
+      return parse_whole(text, source);
+    result.table.balancers.push_back(std::move(part.balancers[0]));
+    seen.try_emplace(std::string(block), result.table.balancers.back());
+    ++stats.balancers_decoded;
   }
   if (parts->routes != routes_text_) {
     Table part;
