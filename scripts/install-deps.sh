@@ -6,7 +6,7 @@ packages=(
   build-essential cmake g++ pkg-config git curl ca-certificates python3 openssl
   libboost-all-dev libcpprest-dev libssl-dev libyaml-cpp-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev
-  libnghttp2-dev nghttp2-client clang libclang-rt-14-dev
+  nghttp2-client clang libclang-rt-14-dev
   wrk nginx-light haproxy apache2 prometheus unzip
 )
 missing=()

@@ -20,8 +20,10 @@ import packaging_support as ps  # noqa: E402
 
 DOCKERFILE = os.path.join(ps.REPO, "docker", "Dockerfile")
 # What install-deps.sh installs for the benchmarks and tests only: comparison servers, promtool
-# (package prometheus) and unzip for the kubectl/Helm download.
-TEST_ONLY_PACKAGES = {"wrk", "nginx-light", "haproxy", "apache2", "prometheus", "unzip"}
+# (package prometheus), unzip for the kubectl/Helm download, h2load (nghttp2-client) and clang
+# with its runtime for the fuzzers and sanitizers.
+TEST_ONLY_PACKAGES = {"wrk", "nginx-light", "haproxy", "apache2", "prometheus", "unzip",
+                      "nghttp2-client", "clang", "libclang-rt-14-dev"}
 BINARIES = {}
 
 
