@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "proxy/config/validate.h"
+#include "proxy/config/utf8.h"
 
 namespace kb::proxy::config {
 namespace {
@@ -375,6 +376,11 @@ void read_root(Reader& r, const YAML::Node& root, Table& table) {
 
 TableResult parse_table(std::string_view yaml_text, std::string_view source) {
   TableResult result;
+  if (const auto bad = first_invalid_utf8(yaml_text)) {
+    result.errors.push_back({std::string(source), bad->line, bad->column, "",
+                             "the table is not valid UTF-8 text"});
+    return result;
+  }
   Reader r(std::string(source), result.errors);
   YAML::Node root;
   try {
@@ -404,6 +410,7 @@ TableResult parse_table(std::string_view yaml_text, std::string_view source) {
 bool decode_table_part(std::string_view yaml_text, Table& table) {
   std::vector<ConfigError> errors;
   Reader r("<part>", errors);
+  if (first_invalid_utf8(yaml_text)) return false;
   try {
     const YAML::Node root = YAML::Load(std::string(yaml_text));
     if (!root.IsMap()) return false;
