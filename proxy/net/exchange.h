@@ -81,6 +81,7 @@ class Exchange {
                            const core::Pick& pick, bool keep);
   // tunnel.cc
   boost::asio::awaitable<bool> tunnel();
+  boost::asio::awaitable<bool> tunnel_open();
   boost::asio::awaitable<void> tunnel_back();
   // local_response.cc: a short text response; returns whether the connection stays open.
   boost::asio::awaitable<bool> respond_local(unsigned status, std::string_view text);

@@ -20,18 +20,16 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using detail::with;
 
-asio::awaitable<bool> Exchange::tunnel() {
+// The 101 head plus whatever the member already sent after it, in one write; then what the client
+// sent after its request. Returns whether both went out.
+asio::awaitable<bool> Exchange::tunnel_open() {
   const ServerOptions& opts = worker_.options();
-  worker_.stats().tunnels.fetch_add(1, std::memory_order_relaxed);
   ResponseHead rh;
   rh.status = 101;
   rh.reason = b_.response->get().reason();
   rh.upgrade = true;
   b_.head.clear();
   write_response_head<ArenaFields>(rh, b_.response->get(), b_.head);
-  tunnel_up_bytes_ = tunnel_down_bytes_ = 0;
-
-  // The 101 head plus whatever the member already sent after it, in one write.
   error_code ec;
   auto& from_member = up_->buffer;
   auto& from_client = b_.client_in;
@@ -48,6 +46,16 @@ asio::awaitable<bool> Exchange::tunnel() {
     tunnel_up_bytes_ += from_client.size();
     from_client.consume(from_client.size());
   }
+  co_return true;
+}
+
+asio::awaitable<bool> Exchange::tunnel() {
+  const ServerOptions& opts = worker_.options();
+  worker_.stats().tunnels.fetch_add(1, std::memory_order_relaxed);
+  tunnel_up_bytes_ = tunnel_down_bytes_ = 0;
+  if (!co_await tunnel_open()) co_return false;
+  auto& from_client = b_.client_in;
+  error_code ec;
 
   tunnel_done_.emplace(worker_.context(), Clock::time_point::max());
   tunnel_back_running_ = true;
