@@ -67,13 +67,14 @@ class Procs:
             self.stop(p)
 
 
-def nginx_conf(tmp, workers, server_blocks, upstream=""):
+def nginx_conf(tmp, workers, server_blocks, upstream="", max_conns=4096):
     return f"""
 worker_processes {workers};
 daemon off;
 pid {tmp}/nginx-{id(server_blocks)}.pid;
 error_log {tmp}/nginx-error.log warn;
-events {{ worker_connections 4096; }}
+worker_rlimit_nofile {max_conns + 64};
+events {{ worker_connections {max_conns}; }}
 http {{
   access_log off;
   client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
@@ -98,7 +99,7 @@ def start_backends(procs, tmp):
     return ports
 
 
-def start_nginx_proxy(procs, tmp, backends, workers):
+def start_nginx_proxy(procs, tmp, backends, workers, max_conns=4096):
     port = free_port()
     servers = " ".join(f"server 127.0.0.1:{p};" for p in backends)
     upstream = f"upstream pool {{ {servers} keepalive 256; }}"
@@ -106,20 +107,21 @@ def start_nginx_proxy(procs, tmp, backends, workers):
              "proxy_http_version 1.1; proxy_set_header Connection \"\"; } }")
     conf = os.path.join(tmp, "proxy-nginx.conf")
     with open(conf, "w") as f:
-        f.write(nginx_conf(tmp, workers, block, upstream))
+        f.write(nginx_conf(tmp, workers, block, upstream, max_conns))
     procs.start(["nginx", "-c", conf, "-p", tmp], cpu=1)
     wait_port(port)
     return port
 
 
-def start_haproxy(procs, tmp, backends, workers):
+def start_haproxy(procs, tmp, backends, workers, max_conns=4096, lax_limits=False):
     port = free_port()
     servers = "\n".join(f"  server b{i} 127.0.0.1:{p}" for i, p in enumerate(backends))
     conf = os.path.join(tmp, "haproxy.cfg")
     with open(conf, "w") as f:
         f.write(f"""global
   nbthread {workers}
-  maxconn 4096
+  maxconn {max_conns}
+{'  no strict-limits' if lax_limits else ''}
 defaults
   mode http
   timeout connect 5s

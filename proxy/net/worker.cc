@@ -4,7 +4,8 @@
 #include <boost/asio/socket_base.hpp>
 #include <system_error>
 
-#include "proxy/net/client_session.h"
+#include "proxy/net/connection.h"
+#include "proxy/net/exchange_buffers.h"
 #include "proxy/net/session_util.h"
 
 namespace kb::proxy::net {
@@ -86,7 +87,7 @@ void Worker::accept_next() {
     }
     if (draining_) return;
     stats_.client_connections.fetch_add(1, std::memory_order_relaxed);
-    ClientSession::start(*this, std::move(socket));
+    ClientConnection::start(*this, std::move(socket));
     accept_next();
   });
 }
@@ -96,7 +97,7 @@ void Worker::arm_sweep() {
   sweep_timer_->async_wait([this](boost::system::error_code ec) {
     if (ec || closing_) return;
     const auto now = std::chrono::steady_clock::now();
-    for (ClientSession* s = sessions_; s != nullptr; s = s->next_) s->on_sweep(now);
+    for (ClientConnection* s = sessions_; s != nullptr; s = s->next_) s->on_sweep(now);
     pool_.sweep(now);
     arm_sweep();
   });
@@ -114,7 +115,7 @@ void Worker::begin_drain() {
     acceptor_->close(ec);
     accept_retry_->cancel();
     pool_.clear();
-    for (ClientSession* s = sessions_; s != nullptr; s = s->next_) s->on_drain();
+    for (ClientConnection* s = sessions_; s != nullptr; s = s->next_) s->on_drain();
   });
 }
 
@@ -127,7 +128,7 @@ void Worker::close_all() {
     sweep_timer_->cancel();
     accept_retry_->cancel();
     pool_.clear();
-    for (ClientSession* s = sessions_; s != nullptr; s = s->next_) s->close();
+    for (ClientConnection* s = sessions_; s != nullptr; s = s->next_) s->close();
     closed_all_ = true;
   });
 }
@@ -145,19 +146,24 @@ void Worker::join(std::chrono::milliseconds wait) {
   thread_.join();
 }
 
-std::unique_ptr<char[]> Worker::take_body_buffer() {
-  if (spare_bodies_.empty()) return std::make_unique<char[]>(detail::kBodyBufSize);
-  std::unique_ptr<char[]> buffer = std::move(spare_bodies_.back());
-  spare_bodies_.pop_back();
-  return buffer;
+std::unique_ptr<ExchangeBuffers> Worker::take_exchange_buffers() {
+  if (spare_buffers_.empty()) return std::make_unique<ExchangeBuffers>(options_.max_header_bytes);
+  std::unique_ptr<ExchangeBuffers> buffers = std::move(spare_buffers_.back());
+  spare_buffers_.pop_back();
+  return buffers;
 }
 
-void Worker::give_body_buffer(std::unique_ptr<char[]> buffer) {
+void Worker::give_exchange_buffers(std::unique_ptr<ExchangeBuffers> buffers) {
   constexpr std::size_t kMaxSpares = 256;  // bounds what a past burst keeps
-  if (spare_bodies_.size() < kMaxSpares) spare_bodies_.push_back(std::move(buffer));
+  if (closing_ || spare_buffers_.size() >= kMaxSpares) return;
+  buffers->client_in.consume(buffers->client_in.size());
+  buffers->response.reset();
+  buffers->request.reset();
+  buffers->arena.reset();
+  spare_buffers_.push_back(std::move(buffers));
 }
 
-void Worker::link(ClientSession* session) {
+void Worker::link(ClientConnection* session) {
   session->prev_ = nullptr;
   session->next_ = sessions_;
   if (sessions_ != nullptr) sessions_->prev_ = session;
@@ -165,7 +171,7 @@ void Worker::link(ClientSession* session) {
   session_count_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void Worker::unlink(ClientSession* session) {
+void Worker::unlink(ClientConnection* session) {
   if (session->prev_ != nullptr) {
     session->prev_->next_ = session->next_;
   } else if (sessions_ == session) {

@@ -19,7 +19,8 @@
 
 namespace kb::proxy::net {
 
-class ClientSession;
+class ClientConnection;
+struct ExchangeBuffers;
 
 class Worker {
  public:
@@ -50,12 +51,13 @@ class Worker {
   const AccessLogSink& access_log() const { return access_log_; }
   ServerStats& stats() { return stats_; }
   bool draining() const { return draining_; }
-  // Relay buffers (detail::kBodyBufSize) are lent to sessions for the length of a request, so
-  // idle keep-alive connections hold none and steady state allocates nothing.
-  std::unique_ptr<char[]> take_body_buffer();
-  void give_body_buffer(std::unique_ptr<char[]> buffer);
-  void link(ClientSession* session);
-  void unlink(ClientSession* session);
+  // A request's buffers (read buffer, arena, parsers, relay chunk, strings) are lent to a
+  // connection from the moment its next request is readable until it is idle again, so idle
+  // keep-alive connections hold none and steady state allocates nothing.
+  std::unique_ptr<ExchangeBuffers> take_exchange_buffers();
+  void give_exchange_buffers(std::unique_ptr<ExchangeBuffers> buffers);
+  void link(ClientConnection* connection);
+  void unlink(ClientConnection* connection);
 
  private:
   void accept_next();
@@ -71,8 +73,8 @@ class Worker {
   std::optional<boost::asio::steady_timer> accept_retry_;  // pause after accept errors (EMFILE)
   std::shared_ptr<const core::Snapshot> snapshot_;
   UpstreamPool pool_;
-  std::vector<std::unique_ptr<char[]>> spare_bodies_;
-  ClientSession* sessions_ = nullptr;  // intrusive list head
+  std::vector<std::unique_ptr<ExchangeBuffers>> spare_buffers_;
+  ClientConnection* sessions_ = nullptr;  // intrusive list head
   std::atomic<int64_t> session_count_{0};
   bool draining_ = false;
   bool closing_ = false;

@@ -5,9 +5,12 @@
   http.client hides (connection reuse, chunked uploads, exact bytes on the wire).
 - websocket_connect / ws_send / ws_recv: a minimal masked-frame WebSocket client.
 - peak_rss_kib(pid): VmHWM from /proc.
+- open_idle_connections / idle_growth_kib / tree_rss_kib / raise_nofile: the idle keep-alive
+  connection memory figure (tests/integration/proxy/test_idle_memory.py, bench/idle_conn_bench.py).
 """
 import base64
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -427,3 +430,76 @@ class Cluster:
 
     def access_log(self):
         return self.procs.read("proxy.access")
+
+
+def raise_nofile(want):
+    """Raises this process's open-file limit towards `want` (children inherit it); returns it."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < want:
+        soft = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return soft
+
+
+def tree_rss_kib(pid):
+    """Resident memory (KiB) of pid and all its descendants (nginx's and HAProxy's workers)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(children.get(p, []))
+        try:
+            with open("/proc/%d/status" % p) as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            pass
+    return total
+
+
+def open_idle_connections(port, count, host="example.test", target="/"):
+    """Opens `count` keep-alive connections, each after one served request (status checked);
+    returns the open sockets (close them when done)."""
+    request = ("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, host)).encode()
+    conns = []
+    try:
+        for _ in range(count):
+            s = socket.create_connection(("127.0.0.1", port), timeout=30)
+            s.sendall(request)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = s.recv(65536)
+                check(chunk, "connection closed before a response")
+                data += chunk
+            head, body = data.split(b"\r\n\r\n", 1)
+            check(head.startswith(b"HTTP/1.1 200"), "response: %r" % head[:200])
+            length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+            check(length is not None, "no Content-Length: %r" % head[:200])
+            while len(body) < int(length.group(1)):
+                body += s.recv(65536)
+            conns.append(s)
+    except BaseException:
+        for s in conns:
+            s.close()
+        raise
+    return conns
+
+
+def idle_growth_kib(pid, port, count, host="example.test", target="/", settle=1.0):
+    """RSS growth (KiB per connection) of pid's process tree for `count` idle keep-alive
+    connections; returns (kib_per_conn, conns) with the connections still open."""
+    conns = open_idle_connections(port, 16, host, target)  # warm: pools, lent buffers, allocator
+    time.sleep(settle)
+    before = tree_rss_kib(pid)
+    conns += open_idle_connections(port, count, host, target)
+    time.sleep(settle)
+    after = tree_rss_kib(pid)
+    return (after - before) / count, conns

@@ -1,0 +1,130 @@
+// The connection's lifecycle: wait for a request without a buffer, borrow the worker's buffers,
+// run one exchange per request, give the buffers back when idle, close (with a linger when the
+// client's request was not read to its end).
+#include <utility>  // first: Boost 1.74's asio/awaitable.hpp uses std::exchange without it
+
+#include "proxy/net/connection.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "proxy/net/exchange.h"
+#include "proxy/net/session_util.h"
+#include "proxy/net/worker.h"
+
+namespace kb::proxy::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using detail::with;
+
+void ClientConnection::start(Worker& worker, tcp::socket socket) {
+  auto self = std::make_shared<ClientConnection>(worker, std::move(socket));
+  ClientConnection& conn = *self;
+  asio::co_spawn(worker.context(), conn.run(std::move(self)), asio::detached);
+}
+
+ClientConnection::ClientConnection(Worker& worker, tcp::socket socket)
+    : worker_(worker), stream_(std::move(socket)), codec_(*this) {
+  error_code ec;
+  tcp::socket& s = stream_.lowest_layer();
+  s.set_option(tcp::no_delay(true), ec);
+  const auto remote = s.remote_endpoint(ec);
+  if (!ec) {
+    client_ip_ = remote.address().to_string();
+    client_port_ = remote.port();
+  }
+  worker_.link(this);
+  worker_.stats().client_connections_active.fetch_add(1, std::memory_order_relaxed);
+}
+
+ClientConnection::~ClientConnection() {
+  return_buffers();
+  worker_.unlink(this);
+  worker_.stats().client_connections_active.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ClientConnection::on_sweep(Clock::time_point now) {
+  if (now < deadline_) return;
+  timed_out_ = true;
+  deadline_ = Clock::time_point::max();
+  stream_.cancel();
+  if (exchange_ != nullptr) exchange_->cancel();
+}
+
+void ClientConnection::on_drain() {
+  draining_ = true;
+  if (idle_wait_) stream_.cancel();
+}
+
+void ClientConnection::close() {
+  closed_ = true;
+  draining_ = true;
+  stream_.close();
+  if (exchange_ != nullptr) exchange_->close();
+}
+
+bool ClientConnection::lend_buffers() {
+  if (lent_ && lent_->client_in.size() > 0) return true;
+  if (!lent_) lent_ = worker_.take_exchange_buffers();
+  return false;
+}
+
+void ClientConnection::return_buffers() {
+  if (lent_) worker_.give_exchange_buffers(std::move(lent_));
+}
+
+// Kept small on purpose: this frame stays allocated for as long as the connection lives.
+asio::awaitable<void> ClientConnection::run(std::shared_ptr<ClientConnection> self) {
+  ClientConnection& c = *self;
+  const ServerOptions& opts = c.worker_.options();
+  while (!c.closed_) {
+    if (!c.lent_ || c.lent_->client_in.size() == 0) {
+      // Idle: nothing of the next request is here. Hold no buffer while waiting for it.
+      c.return_buffers();
+      if (c.draining_) break;
+      c.idle_wait_ = true;
+      c.arm(c.requests_served_ > 0 ? opts.idle_timeout : opts.client_header_timeout);
+      error_code ec;
+      co_await c.stream_.async_wait_readable(with(ec));
+      c.idle_wait_ = false;
+      if (ec || c.closed_) break;
+    }
+    c.lend_buffers();
+    if (!co_await c.serve_one()) break;
+    ++c.requests_served_;
+  }
+  if (!c.closed_ && c.linger_) co_await c.linger();
+  c.stream_.shutdown_both();
+  c.stream_.close();
+  c.return_buffers();
+}
+
+asio::awaitable<bool> ClientConnection::serve_one() {
+  Exchange exchange(*this, *lent_);
+  exchange_ = &exchange;
+  struct Detach {
+    Exchange*& slot;
+    ~Detach() { slot = nullptr; }
+  } detach{exchange_};
+  co_return co_await exchange.run();
+}
+
+asio::awaitable<void> ClientConnection::linger() {
+  // Closing with unread request bytes would make the kernel send RST, which can destroy the
+  // error response before the client reads it: half-close, then drain for a bounded time.
+  stream_.shutdown_send();
+  arm(std::chrono::milliseconds(2000));
+  lend_buffers();
+  auto& in = lent_->client_in;
+  error_code ec;
+  std::size_t drained = 0;
+  while (!ec && drained < 16 * 1024 * 1024) {
+    in.consume(in.size());
+    drained += co_await stream_.async_read_some(in.prepare(detail::kReadSize), with(ec));
+  }
+  in.consume(in.size());
+}
+
+}  // namespace kb::proxy::net

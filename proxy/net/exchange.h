@@ -1,0 +1,116 @@
+#pragma once
+// One request on a client connection, created fresh for each request (nothing is reset by hand):
+// its head (RequestInfo from the codec), its route, its session route and pick, the attempts, the
+// byte counters, the access-log record and its timing. Everything bigger than a few words lives in
+// the ExchangeBuffers the worker lent the connection. Its jobs, one file each:
+//   exchange.cc        the request's life: head, routing, forwarded head, log record
+//   attempt_loop.cc    pick, connect, send, failover (the only retry logic)
+//   member_io.cc       sending the request and reading the member's response head
+//   response.cc        relaying the response (status, head, body)
+//   tunnel.cc          Upgrade: bytes both ways after a 101
+//   local_response.cc  the proxy's own short answers (4xx/5xx)
+// Both bodies go through body_pump.h.
+#include <utility>  // first: Boost 1.74's asio/awaitable.hpp uses std::exchange without it
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "proxy/core/balancer.h"
+#include "proxy/net/exchange_buffers.h"
+#include "proxy/net/head_writer.h"
+#include "proxy/net/http1_codec.h"
+#include "proxy/net/proxy_server.h"
+#include "proxy/net/upstream_pool.h"
+
+namespace kb::proxy::net {
+
+class ClientConnection;
+class Worker;
+
+class Exchange {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Exchange(ClientConnection& conn, ExchangeBuffers& buffers);
+  ~Exchange();  // a member connection still held is closed
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+  // Reads the request head, answers the request; returns whether the connection stays open.
+  boost::asio::awaitable<bool> run();
+  void cancel();  // the sweep found the deadline passed: cancel the member side
+  void close();   // the connection closes now
+
+ private:
+  enum class SendResult { kOk, kUpstreamError, kClientError, kBadBody };
+  enum class ReadResult { kOk, kTimeout, kNoResponse, kBadResponse, kClientGone };
+  struct Attempt;  // attempt_loop.cc
+  struct RequestPumpHooks;
+  struct ResponsePumpHooks;
+
+  // exchange.cc
+  boost::asio::awaitable<bool> route();
+  void build_request_head(const core::Balancer& balancer, const core::Member& member);
+  void release_upstream(bool reusable);
+  boost::asio::awaitable<boost::system::error_code> write_client(std::string_view data);
+  void log_request();
+  // attempt_loop.cc
+  boost::asio::awaitable<bool> proxy(core::Balancer& balancer);
+  boost::asio::awaitable<std::optional<bool>> pick(core::Balancer& balancer, Attempt& a);
+  boost::asio::awaitable<void> wait_for_member(core::Balancer& balancer, Attempt& a);
+  boost::asio::awaitable<std::optional<bool>> open_upstream(core::Balancer& balancer, Attempt& a);
+  boost::asio::awaitable<std::optional<bool>> after_failure(core::Balancer& balancer, Attempt& a,
+                                                            SendResult sent, ReadResult got);
+  boost::asio::awaitable<boost::system::error_code> connect(const core::Member& member,
+                                                            std::chrono::milliseconds timeout);
+  // member_io.cc
+  boost::asio::awaitable<SendResult> send_request();
+  boost::asio::awaitable<SendResult> resend_request();
+  boost::asio::awaitable<ReadResult> read_response_header();
+  void fresh_response_parser();
+  // response.cc
+  boost::asio::awaitable<bool> relay_response(core::Balancer& balancer, const core::Member& member,
+                                              const core::Pick& pick);
+  Framing build_response_head(const core::Balancer& balancer, const core::Member& member,
+                           const core::Pick& pick, bool keep);
+  // tunnel.cc
+  boost::asio::awaitable<bool> tunnel();
+  boost::asio::awaitable<bool> tunnel_open();
+  boost::asio::awaitable<void> tunnel_back();
+  // local_response.cc: a short text response; returns whether the connection stays open.
+  boost::asio::awaitable<bool> respond_local(unsigned status, std::string_view text);
+
+  ClientConnection& conn_;
+  Worker& worker_;
+  ExchangeBuffers& b_;
+  RequestInfo req_;
+  std::unique_ptr<UpstreamConn> up_;
+  boost::asio::ip::tcp::resolver* resolver_ = nullptr;  // while resolving, for cancellation
+  std::string_view target_;  // origin-form target (view into the request)
+  bool header_read_ = false;  // req_ is valid
+  bool sent_continue_ = false;
+  bool request_sent_ = false;  // head and body fully delivered to the member
+  bool sent_once_ = false;     // the body was consumed from the client by a first send
+  bool replayable_ = false;    // the whole request went out in one write (b_.request_write)
+  int attempts_ = 0;
+  boost::system::error_code body_error_;
+  std::chrono::milliseconds io_timeout_{60000};  // the member's response timeout
+  uint64_t bytes_to_ = 0;    // to the member (socket bytes)
+  uint64_t bytes_from_ = 0;  // from the member (socket bytes)
+  unsigned response_status_ = 0;
+  Clock::time_point started_ = Clock::now();
+  RequestRecord record_;
+  // Upgrade tunnels only.
+  std::optional<boost::asio::steady_timer> tunnel_done_;
+  bool tunnel_back_running_ = false;
+  uint64_t tunnel_up_bytes_ = 0;
+  uint64_t tunnel_down_bytes_ = 0;
+};
+
+}  // namespace kb::proxy::net

@@ -1,0 +1,134 @@
+// The member side of one attempt: the request (head + body through the body pump, answering
+// Expect: 100-continue itself) and the response head (interim 1xx responses handled here).
+#include <utility>  // first: Boost 1.74's asio/awaitable.hpp uses std::exchange without it
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <string>
+
+#include "proxy/net/body_pump.h"
+#include "proxy/net/connection.h"
+#include "proxy/net/exchange.h"
+#include "proxy/net/session_util.h"
+#include "proxy/net/worker.h"
+
+namespace kb::proxy::net {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+using detail::with;
+
+// Client -> member: client reads under idle_timeout, member writes under the response timeout.
+struct Exchange::RequestPumpHooks {
+  Exchange& x;
+  void before_read() { x.conn_.arm(x.worker_.options().idle_timeout); }
+  void on_read(std::size_t) {}
+  void before_write() { x.conn_.arm(x.io_timeout_); }
+  void on_written(std::size_t n) { x.bytes_to_ += n; }
+  void on_chunk(std::size_t got, bool written, bool first, bool done) {
+    if (!written) x.record_.bytes_in += got;
+    if (written && first) x.replayable_ = done;  // went out whole in one write: b_.request_write
+  }
+  bool closed() const { return x.conn_.closed(); }
+};
+
+asio::awaitable<Exchange::SendResult> Exchange::send_request() {
+  if (sent_once_) co_return co_await resend_request();
+  sent_once_ = true;
+  replayable_ = false;
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  if (req_.expect_continue && !sent_continue_ && !b_.request->is_done() && b_.client_in.size() == 0) {
+    // Answering 100 ourselves (and dropping Expect) can never deadlock: the member sees an
+    // ordinary request with its body.
+    sent_continue_ = true;
+    if (co_await write_client(kContinue)) co_return SendResult::kClientError;
+  }
+  const PumpPlan plan{b_.head,          req_.chunked,     false,
+                      b_.client_in.max_size(), b_.body.get(), &b_.request_write,
+                      &b_.request_prefix};
+  RequestPumpHooks hooks{*this};
+  const PumpResult r =
+      co_await pump_body(*b_.request, b_.client_in, conn_.stream(), up_->socket, plan, hooks);
+  switch (r.end) {
+    case PumpEnd::kDone:
+      request_sent_ = true;
+      co_return SendResult::kOk;
+    case PumpEnd::kBadSource:
+      body_error_ = r.error;
+      co_return SendResult::kBadBody;
+    case PumpEnd::kSourceGone:
+      co_return SendResult::kClientError;
+    case PumpEnd::kSinkGone:
+      break;
+  }
+  co_return conn_.closed() ? SendResult::kClientError : SendResult::kUpstreamError;
+}
+
+// A retry: the request went out whole in its first write, so send it again (new head: the member,
+// and with it Host and the base path, may have changed).
+asio::awaitable<Exchange::SendResult> Exchange::resend_request() {
+  if (!replayable_) co_return SendResult::kUpstreamError;
+  b_.request_write[0] = asio::buffer(b_.head);
+  conn_.arm(io_timeout_);
+  error_code ec;
+  bytes_to_ += co_await asio::async_write(up_->socket, b_.request_write, with(ec));
+  co_return ec ? SendResult::kUpstreamError : SendResult::kOk;
+}
+
+void Exchange::fresh_response_parser() {
+  const std::size_t limit = std::max<std::size_t>(worker_.options().max_header_bytes, 8192);
+  b_.response.emplace(std::piecewise_construct, std::make_tuple(),
+                      std::make_tuple(ArenaAllocator<char>(b_.arena)));
+  b_.response->header_limit(static_cast<std::uint32_t>(limit));
+  b_.response->body_limit(detail::kNoLimit);
+  if (req_.method == http::verb::head) b_.response->skip(true);
+}
+
+asio::awaitable<Exchange::ReadResult> Exchange::read_response_header() {
+  const std::size_t limit = std::max<std::size_t>(worker_.options().max_header_bytes, 8192);
+  fresh_response_parser();
+  auto& in = up_->buffer;
+  bool got_any = false;
+  conn_.arm(io_timeout_);
+  for (;;) {
+    if (in.size() > 0) {
+      error_code pec;
+      const std::size_t n = b_.response->put(in.data(), pec);
+      if (!pec && b_.response->is_header_done()) {
+        const unsigned status = b_.response->get().result_int();
+        if (status < 100 || status >= 200 || status == 101) {
+          in.consume(n);
+          co_return ReadResult::kOk;
+        }
+        // Interim responses: 102 Processing and 103 Early Hints go on to an HTTP/1.1 client as
+        // the member sent them (never to HTTP/1.0, RFC 9110 15.2); 100 Continue is the proxy's
+        // own business (send_request answers Expect itself).
+        if (status != 100 && req_.version >= 11) {
+          const std::string interim(static_cast<const char*>(in.data().data()), n);
+          in.consume(n);
+          if (co_await write_client(interim)) co_return ReadResult::kClientGone;
+          conn_.arm(io_timeout_);
+        } else {
+          in.consume(n);
+        }
+        fresh_response_parser();
+        continue;
+      }
+      in.consume(n);
+      if (pec && pec != http::error::need_more) co_return ReadResult::kBadResponse;
+    }
+    if (in.size() + detail::kReadSize > limit + 2 * detail::kReadSize) co_return ReadResult::kBadResponse;
+    error_code ec;
+    const std::size_t n = co_await up_->socket.async_read_some(in.prepare(detail::kReadSize), with(ec));
+    if (ec || conn_.closed()) {
+      if (conn_.timed_out()) co_return ReadResult::kTimeout;
+      co_return got_any ? ReadResult::kBadResponse : ReadResult::kNoResponse;
+    }
+    in.commit(n);
+    bytes_from_ += n;
+    got_any = true;
+  }
+}
+
+}  // namespace kb::proxy::net
