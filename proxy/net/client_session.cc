@@ -285,10 +285,9 @@ asio::awaitable<bool> ClientSession::proxy(core::Balancer& balancer) {
         }
       }
       if (member == nullptr) {
-        // After failed attempts the answer is about reachability (502), not availability.
-        // nofailover: the session's member is gone and the client gets the core's 503, as Apache.
+        // After failed attempts Apache answers 503 too (its scheme handler's connect failure).
         if (!tried_.empty() && !(pick.failover && balancer.config().nofailover))
-          co_return co_await respond_local(502, "no member could be reached");
+          co_return co_await respond_local(503, "no member could be reached");
         co_return co_await respond_local(pick.error_status > 0 ? pick.error_status : 503,
                                          "no member available");
       }
@@ -323,7 +322,7 @@ asio::awaitable<bool> ClientSession::proxy(core::Balancer& balancer) {
           continue;
         }
         if (worker_.access_log()) record_.error = "connect: " + ec.message();
-        co_return co_await respond_local(502, "no member could be reached");
+        co_return co_await respond_local(503, "no member could be reached");  // as Apache
       }
     }
 
