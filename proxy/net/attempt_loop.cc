@@ -72,10 +72,9 @@ asio::awaitable<std::optional<bool>> Exchange::pick(core::Balancer& balancer, At
     co_await wait_for_member(balancer, a);
   }
   if (a.member == nullptr) {
-    // After failed attempts the answer is about reachability (502), not availability.
-    // nofailover: the session's member is gone and the client gets the core's 503, as Apache.
+    // After failed attempts Apache answers 503 too (its scheme handler's connect failure).
     if (!b_.tried.empty() && !(a.pick.failover && balancer.config().nofailover))
-      co_return co_await respond_local(502, "no member could be reached");
+      co_return co_await respond_local(503, "no member could be reached");
     co_return co_await respond_local(a.pick.error_status > 0 ? a.pick.error_status : 503,
                                      "no member available");
   }
@@ -132,7 +131,7 @@ asio::awaitable<std::optional<bool>> Exchange::open_upstream(core::Balancer& bal
     co_return std::nullopt;
   }
   if (worker_.access_log()) record_.error = "connect: " + ec.message();
-  co_return co_await respond_local(502, "no member could be reached");
+  co_return co_await respond_local(503, "no member could be reached");  // as Apache
 }
 
 // After an attempt without a usable response: answer, or nullopt to try again.

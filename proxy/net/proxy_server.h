@@ -23,7 +23,7 @@
 //   read the body) and not forwarded.
 // * Balancing (core::Balancer contract): pick() with the target and every Cookie value; a connect
 //   failure calls on_failure() and fails over to another member while failovers < max_attempts()
-//   (all failed -> 502). A pooled connection found dead (no response) is retried once on a fresh
+//   (all failed -> 503, as Apache). A pooled connection found dead (no response) is retried once on a fresh
 //   connection to the same member when the whole request went out in one write. After the request
 //   was sent, a lost connection fails over only for idempotent methods without a body. on_response
 //   for every response (and read timeouts, status 0, timed_out = true), on_done once per pick with
@@ -35,7 +35,7 @@
 // * Local answers, short text/plain bodies: 400 malformed (also duplicate Content-Length, missing
 //   Host on 1.1, bad target), 405 CONNECT, 408, 413 body over max_body_bytes (Content-Length at
 //   once, chunked when the limit is crossed), 431 header over max_header_bytes, 404 no route, 503
-//   pick found no member (pick.error_status), 502 unreachable / invalid or truncated response,
+//   pick found no member (pick.error_status) or no member reachable, 502 invalid or truncated response,
 //   504 response timeout. A local answer closes the connection when the request body was not read.
 // * Forwarded request: hop-by-hop headers removed (Connection and the headers it names,
 //   Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-Authenticate,

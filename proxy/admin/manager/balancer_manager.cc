@@ -125,21 +125,25 @@ AdminResponse BalancerManager::edit(const AdminRequest& request, const core::Sna
     if (m.config->name == *w || m.config->url == *w) member = &m;
   if (!member) return refuse(404, "balancer-manager: no member '" + *w + "' in balancer '" + *b + "'");
 
-  // Validate everything before changing anything: a bad field refuses the whole edit.
+  // Validate everything before changing anything: a bad field refuses the whole edit. The HTML form
+  // posts every field, so each one is compared with the member's current value and only what
+  // differs is recorded: an untouched "N: off" radio must not become an explicit -N that would
+  // later cancel the termination drain.
+  const core::MemberState& current = *member->state;
   MemberEdit e;
   if (const std::string* lf = get("w_lf"); lf && !lf->empty()) {
     double v = 0;
     const auto [p, ec] = std::from_chars(lf->data(), lf->data() + lf->size(), v);
     if (ec != std::errc() || p != lf->data() + lf->size() || !(v >= 1 && v <= 100))
       return refuse(400, "balancer-manager: w_lf must be a number between 1 and 100");
-    e.loadfactor = v;
+    if (static_cast<int32_t>(v * 100 + 0.5) != current.lbfactor.load(std::memory_order_relaxed)) e.loadfactor = v;
   }
   if (const std::string* ls = get("w_ls"); ls && !ls->empty()) {
     int v = -1;
     const auto [p, ec] = std::from_chars(ls->data(), ls->data() + ls->size(), v);
     if (ec != std::errc() || p != ls->data() + ls->size() || v < 0 || v > 99)
       return refuse(400, "balancer-manager: w_ls must be an integer between 0 and 99");
-    e.lbset = v;
+    if (v != current.lbset.load(std::memory_order_relaxed)) e.lbset = v;
   }
   if (const std::string* wr = get("w_wr")) {
     if (wr->size() > 63) return refuse(400, "balancer-manager: w_wr (route) must be at most 63 characters");
@@ -156,7 +160,7 @@ AdminResponse BalancerManager::edit(const AdminRequest& request, const core::Sna
     const std::string key = std::string("w_status_") + letter;
     if (const std::string* v = get(key.c_str())) {
       if (*v != "0" && *v != "1") return refuse(400, "balancer-manager: " + key + " must be 0 or 1");
-      e.flags[letter] = *v == "1";
+      if ((*v == "1") != current.has(bit_of(letter))) e.flags[letter] = *v == "1";
     }
   }
 

@@ -3,7 +3,8 @@
 kb-demo-backend processes (issue 3 item 6).
 
 Two groups, run as separate CTest entries so they can run in parallel:
-  FailoverTests  a member killed under load, recovery after `retry`, hot standby, health checks
+  FailoverTests  a member killed under load, recovery after `retry`, hot standby (no force recovery
+                 while it is usable), 503 when nothing is reachable, health checks
   RoutingTests   drain (+N and balancer-manager), sticky routes (cookie, URL and path parameter,
                  route cookie), nofailover, byrequests weights
 
@@ -230,6 +231,38 @@ class FailoverTests(unittest.TestCase):
             self.assertTrue(members(c)["r2"]["flags"]["in_error"])
             # A session of a dead member also fails over to the standby.
             self.assertEqual(count_backends(c, 3, [("Cookie", "JSESSIONID=x.r1")]), {"b3": 3})
+
+    def test_no_force_recovery_while_standby_usable(self):
+        """b1 and b2 dead, b3 (+H) alive: as Apache's force_recovery sees a member not in error
+        (the standby), b1 and b2 stay in error until `retry` (60 s) passes; the standby serves and
+        no retry is counted (a forced recovery would clear E and count one on every request)."""
+        with cluster(members={0: "retry: 60", 1: "retry: 60", 2: "status: +H"}) as c:
+            kill_backend(c, "b1")
+            kill_backend(c, "b2")
+            kbtest.wait_for(lambda: count_backends(c, 3) == {"b3": 3} and members(c)["r1"]["flags"]["in_error"]
+                            and members(c)["r2"]["flags"]["in_error"],
+                            timeout=POLL_TIMEOUT, interval=0.05, what="b1 and b2 in error, b3 serving")
+            before = {r: members(c)[r]["retries"] for r in ("r1", "r2")}
+            self.assertEqual(count_backends(c, 20), {"b3": 20})
+            after = members(c)
+            for r in ("r1", "r2"):
+                self.assertTrue(after[r]["flags"]["in_error"], after[r])
+                self.assertEqual(after[r]["retries"], before[r], after[r])
+
+    def test_unreachable_without_failover_is_503(self):
+        """A connect failure that cannot fail over is answered 503, as Apache does: with
+        maxattempts 0, and when every member was tried."""
+        with cluster(backends=2, balancer="maxattempts: 0\n") as c:
+            kill_backend(c, "b1")
+            r = c.get("/")  # byrequests starts with b1
+            self.assertEqual(r.status, 503, r.text)
+            self.assertTrue(members(c)["r1"]["flags"]["in_error"])
+        with cluster(backends=2) as c:
+            kill_backend(c, "b1")
+            kill_backend(c, "b2")
+            r = c.get("/")  # tries b1, fails over to b2 (maxattempts 1), both refuse
+            self.assertEqual(r.status, 503, r.text)
+            self.assertTrue(all(m["flags"]["in_error"] for m in members(c).values()), members(c))
 
     def test_health_check_takes_member_out_and_back(self):
         hc = "hcmethod: GET\nhcuri: /healthz\nhcinterval: 200ms\nhcfails: 2\nhcpasses: 2\n"

@@ -2,7 +2,9 @@
 """Balancer-manager edits written back to the BalancerCluster: an edit on the proxy's
 balancer-manager (loadfactor, drain) appears in the cluster's spec.memberOverrides (the controller
 reads the proxy's GET /api/edits), is rendered into the table, and a second proxy started fresh
-on that table (no edits of its own, as after a restart or on another replica) serves it."""
+on that table (no edits of its own, as after a restart or on another replica) serves it. A form
+edit that changes only the Factor records only the factor, so the pod still drains when it
+terminates (issue 12)."""
 import os
 import sys
 import urllib.parse
@@ -84,6 +86,37 @@ def run(procs, args):
     log = procs.read("controller.err")
     kbtest.check(log.count("written to BalancerCluster") == 1, "one write-back:\n%s" % log)
     kbtest.check(api.get(cs.BCS + "/web")["metadata"].get("generation") == generation, "generation moved")
+
+    # Issue 12: the HTML form posts every field and every w_status_* radio. Changing only the Factor
+    # of pod-b2 records only the factor, so when pod-b2 later terminates it still drains (+N).
+    nonce = cs.admin_get(admin_port, "/balancer-manager?json=1")["nonces"][BALANCER]
+    fields = {"b": BALANCER, "w": "pod-b2", "nonce": nonce, "w_lf": "3", "w_ls": "0", "w_wr": "rb2", "w_rr": ""}
+    fields.update({"w_status_" + letter: "0" for letter in "INDHRS"})
+    with urllib.request.urlopen("http://127.0.0.1:%d/balancer-manager" % admin_port,
+                                data=urllib.parse.urlencode(fields).encode(), timeout=30) as r:
+        kbtest.check(r.status in (200, 303), "manager form POST: %d" % r.status)
+    edits = [e for e in cs.admin_get(admin_port, "/api/edits")["edits"] if e["member"] == "pod-b2"]
+    kbtest.check(edits == [{"balancer": BALANCER, "member": "pod-b2", "loadfactor": 3}],
+                 "a form edit of the Factor only records the factor: %s" % edits)
+
+    def b2_override():
+        for o in (api.get(cs.BCS + "/web").get("spec") or {}).get("memberOverrides") or []:
+            if o["selector"] == {"podName": "pod-b2"} and o.get("loadFactor") == 3:
+                return o
+        return None
+
+    o = kbtest.wait_for(b2_override, timeout=30, interval=0.2, what="the factor edit in spec.memberOverrides")
+    kbtest.check("status" not in o, "the form edit wrote status flags nobody changed: %s" % o)
+    terminating = cs.endpoint_slice("web-b2", "web", ports["b2"], "pod-b2")
+    terminating["endpoints"][0]["conditions"] = {"ready": False, "serving": True, "terminating": True}
+    api.request("PUT", cs.SLICES + "/web-b2", {**terminating, "metadata": {
+        **terminating["metadata"], "resourceVersion": api.get(cs.SLICES + "/web-b2")["metadata"]["resourceVersion"]}})
+    m = kbtest.wait_for(lambda: (lambda m: m if m and "N" in m["status"] else None)(member(admin_port, "pod-b2")),
+                        timeout=30, interval=0.1, what="the edited, terminating pod-b2 draining (+N) in the proxy")
+    kbtest.check(m["loadfactor"] == 3, "pod-b2 lost its edited factor: %s" % m)
+    kbtest.wait_for(lambda: next((m for m in (api.get(cs.BCS + "/web").get("status") or {}).get("members", [])
+                                  if "pod-b2" in (m.get("name"), m.get("route")) and "N" in m.get("status", "")), None),
+                    timeout=30, what="the edited, terminating pod-b2 shown draining (+N) in the status")
 
 if __name__ == "__main__":
     main()

@@ -218,6 +218,28 @@ TEST(Errors, NoForceRecoveryWhenOffOrWhenAMemberIsMerelyDisabled) {
   EXPECT_EQ(f.request(), "503");  // d is not in error, so no forced recovery
 }
 
+// Apache's force_recovery looks at every member, hot standbys included: a usable +H member is not
+// in error, so the ordinary members stay in error and the standby serves until their retry passes
+// (lazy recovery), with no retries counted meanwhile.
+TEST(Errors, NoForceRecoveryWhileAHotStandbyIsUsable) {
+  BalancerFixture f;
+  f.add("a").retry = seconds(60);
+  f.add("b").retry = seconds(60);
+  f.add("h").status.hot_standby = true;
+  f.build();
+  f.balancer->on_failure(f.member("a"), f.now);
+  f.balancer->on_failure(f.member("b"), f.now);
+  EXPECT_EQ(f.sequence(3), "h h h");
+  EXPECT_TRUE(f.state("a").has(kInError));
+  EXPECT_TRUE(f.state("b").has(kInError));
+  EXPECT_EQ(f.state("a").retries.load(), 0u);
+  EXPECT_EQ(f.state("b").retries.load(), 0u);
+  f.now += seconds(61);  // retry passed: the first request recovers the ordinary members
+  EXPECT_NE(f.request(), "h");
+  EXPECT_FALSE(f.state("a").has(kInError));
+  EXPECT_EQ(f.state("a").retries.load(), 1u);
+}
+
 TEST(Errors, FailOnStatusAndFailOnTimeout) {
   BalancerFixture f;
   f.cfg.failonstatus = {502, 503};

@@ -103,6 +103,39 @@ TEST(BalancerManager, EditAppliesAtOnceAndSurvivesReload) {
   EXPECT_FALSE(f.state("a").has(core::kDrain));
 }
 
+// The HTML form posts every field; only the ones that differ from the member's current values
+// are edits. An untouched "N: off" radio must not become a -N that cancels a later termination
+// drain (issue 12).
+TEST(BalancerManager, FormEditRecordsOnlyWhatChanged) {
+  Fixture f;
+  const auto nonce = f.manager->nonce("shop");
+  const auto r = f.post("b=shop&w=a&nonce=" + nonce +
+                        "&w_lf=4&w_ls=0&w_wr=r1&w_rr=&w_status_I=0&w_status_N=0&w_status_D=0"
+                        "&w_status_H=0&w_status_R=0&w_status_S=0");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto e = f.edits.find("shop", "a");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->loadfactor, 4.0);
+  EXPECT_FALSE(e->lbset);
+  EXPECT_FALSE(e->route);
+  EXPECT_FALSE(e->redirect);
+  EXPECT_TRUE(e->flags.empty());
+  EXPECT_EQ(f.state("a").lbfactor.load(), 400);
+  // The pod terminates: the controller renders +N into the table. The edit keeps the factor and
+  // the drain holds.
+  f.table.balancers[0].members[0].status.drain = true;
+  f.publish();
+  EXPECT_TRUE(f.state("a").has(core::kDrain));
+  EXPECT_EQ(f.state("a").lbfactor.load(), 400);
+  // The same form posted again with nothing changed records nothing new.
+  ASSERT_EQ(f.post("b=shop&w=b&nonce=" + nonce +
+                   "&w_lf=1&w_ls=0&w_wr=r2&w_rr=&w_status_I=0&w_status_N=0&w_status_D=0"
+                   "&w_status_H=0&w_status_R=0&w_status_S=0")
+                .status,
+            200);
+  EXPECT_FALSE(f.edits.find("shop", "b"));
+}
+
 TEST(BalancerManager, EditForAMemberThatLeftIsDropped) {
   Fixture f;
   ASSERT_EQ(f.post("b=shop&w=b&nonce=" + f.manager->nonce("shop") + "&w_status_D=1").status, 200);

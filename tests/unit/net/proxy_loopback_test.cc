@@ -322,11 +322,12 @@ TEST(ProxyLoopback, NoUsableMemberIs503) {
   EXPECT_EQ(backend.requests(), 0u);
 }
 
-TEST(ProxyLoopback, UnreachableMemberIs502) {
+// Apache answers a connect failure that cannot fail over with 503 (the scheme handler's status).
+TEST(ProxyLoopback, UnreachableMemberIs503) {
   Proxy proxy(table_with({member(testing::closed_port())}), one_worker());
   Client client(proxy.port());
   const Response r = client.get("/");
-  EXPECT_EQ(r.result_int(), 502);
+  EXPECT_EQ(r.result_int(), 503);
   EXPECT_GE(proxy.server().stats().upstream_connect_failures.load(), 1u);
 }
 
