@@ -92,6 +92,7 @@ HeadScanner::State HeadScanner::fail(unsigned status, std::string_view reason) {
 HeadScanner::State HeadScanner::feed(std::string_view bytes) {
   if (state_ != State::kMore) return state_;
   for (; pos_ < bytes.size(); ++pos_) {
+    if (pos_ >= limits_.max_head_bytes) return fail(431, "request header too large");
     const char c = bytes[pos_];
     if (c == '\r') {
       if (pos_ + 1 == bytes.size()) return State::kMore;  // the LF may follow

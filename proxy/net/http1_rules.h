@@ -5,8 +5,8 @@
 //
 // Two steps per request:
 // * HeadScanner runs on the raw bytes of a request head BEFORE Beast parses it: bare CR, bare LF,
-//   obs-fold (a field line starting with SP/HTAB), NUL, the request-line limit (414) and the
-//   header-count limit (431). Beast joins obs-fold lines silently and waits forever on a lone LF
+//   obs-fold (a field line starting with SP/HTAB), NUL, the request-line limit (414), the
+//   header-count and head-size limits (431). Beast joins obs-fold lines silently and waits forever on a lone LF
 //   ending the head; it has no request-line or field-count limit.
 // * check_request_head() runs once Beast has parsed the head: Transfer-Encoding (only `chunked`,
 //   exactly once, last; else 400, other codings 501; never with HTTP/1.0 or Content-Length),
@@ -26,6 +26,7 @@ namespace kb::proxy::net::http1 {
 struct Limits {
   std::size_t max_request_line = 8192;  // bytes of the request line without CRLF; 414 past it
   std::size_t max_header_count = 100;   // field lines of a request head; 431 past it
+  std::size_t max_head_bytes = 64 * 1024;  // the whole head; 431 past it (Beast waits for it whole)
 };
 
 // Upper bound of a method token: longer than any method a member could implement (RFC 9112 3:
@@ -48,6 +49,7 @@ class HeadScanner {
   // `bytes`: everything received since the head began; a later call passes the same bytes plus
   // more (the scan resumes where it stopped). kDone: the head ends at head_size().
   State feed(std::string_view bytes);
+  State state() const { return state_; }
   const Verdict& verdict() const { return verdict_; }
   std::size_t head_size() const { return pos_; }
 

@@ -7,6 +7,7 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <ostream>
 #include <string>
 
 namespace kb::proxy::net::http1 {
@@ -54,6 +55,8 @@ struct Vector {
   unsigned status;
   const char* who;
 };
+
+void PrintTo(const Vector& v, std::ostream* os) { *os << v.name; }  // not the bytes of the struct
 
 class Vectors : public ::testing::TestWithParam<Vector> {};
 
@@ -149,13 +152,13 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(HeadScanner, RequestLineLimitIs414) {
   const std::string line = "GET /" + std::string(100, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n";
-  EXPECT_EQ(judge(line, Limits{100, 100}).status, 414u);
-  EXPECT_EQ(judge(line, Limits{line.find('\r'), 100}).status, 0u);
-  EXPECT_EQ(judge(line, Limits{line.find('\r') - 1, 100}).status, 414u);
+  EXPECT_EQ(judge(line, Limits{100, 100, 65536}).status, 414u);
+  EXPECT_EQ(judge(line, Limits{line.find('\r'), 100, 65536}).status, 0u);
+  EXPECT_EQ(judge(line, Limits{line.find('\r') - 1, 100, 65536}).status, 414u);
 }
 
 TEST(HeadScanner, RequestLineLimitHitsBeforeTheLineEnds) {
-  HeadScanner scan(Limits{10, 100});
+  HeadScanner scan(Limits{10, 100, 65536});
   EXPECT_EQ(scan.feed("GET /aaaa"), HeadScanner::State::kMore);
   EXPECT_EQ(scan.feed("GET /aaaaaaaaaa"), HeadScanner::State::kError);
   EXPECT_EQ(scan.verdict().status, 414u);
@@ -165,8 +168,15 @@ TEST(HeadScanner, HeaderCountLimitIs431) {
   std::string raw = "GET / HTTP/1.1\r\nHost: a\r\n";
   for (int i = 0; i < 4; ++i) raw += "X-" + std::to_string(i) + ": v\r\n";
   raw += "\r\n";
-  EXPECT_EQ(judge(raw, Limits{8192, 5}).status, 0u);
-  EXPECT_EQ(judge(raw, Limits{8192, 4}).status, 431u);
+  EXPECT_EQ(judge(raw, Limits{8192, 5, 65536}).status, 0u);
+  EXPECT_EQ(judge(raw, Limits{8192, 4, 65536}).status, 431u);
+}
+
+TEST(HeadScanner, HeadSizeLimitIs431BeforeTheHeadEnds) {
+  HeadScanner scan(Limits{8192, 100, 64});
+  const std::string head = "GET / HTTP/1.1\r\nHost: a\r\nX-A: " + std::string(64, 'v');
+  EXPECT_EQ(scan.feed(head), HeadScanner::State::kError);
+  EXPECT_EQ(scan.verdict().status, 431u);
 }
 
 TEST(HeadScanner, ResumesAcrossFeedsAndSplitCrlf) {
