@@ -117,6 +117,14 @@ asio::awaitable<ClientSession::HeaderResult> ClientSession::read_request_header(
   arm(idle_wait_ && requests_served_ > 0 ? opts.idle_timeout : opts.client_header_timeout);
   for (;;) {
     if (client_buf_.size() > 0) {
+      // strict: the raw head is checked whole before Beast parses it (http1_rules.h).
+      head_scan_.feed({static_cast<const char*>(client_buf_.data().data()), client_buf_.size()});
+      if (head_scan_.state() == http1::HeadScanner::State::kError) {
+        co_await respond_local(head_scan_.verdict().status, head_scan_.verdict().reason);
+        co_return HeaderResult::kError;
+      }
+    }
+    if (client_buf_.size() > 0 && head_scan_.state() == http1::HeadScanner::State::kDone) {
       error_code pec;
       const std::size_t n = req_->put(client_buf_.data(), pec);
       client_buf_.consume(n);
@@ -166,6 +174,7 @@ asio::awaitable<bool> ClientSession::serve_one() {
                std::make_tuple(ArenaAllocator<char>(arena_)));
   req_->header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
   req_->body_limit(opts.max_body_bytes > 0 ? opts.max_body_bytes : detail::kNoLimit);
+  head_scan_ = http1::HeadScanner(http1::Limits{opts.max_request_line, opts.max_header_count, opts.max_header_bytes});
   started_ = Clock::now();
   client_keep_alive_ = false;
   has_body_ = expect_continue_ = sent_continue_ = request_sent_ = false;
@@ -194,25 +203,16 @@ asio::awaitable<bool> ClientSession::serve_one() {
   expect_continue_ =
       has_body_ && msg.version() >= 11 && iequals(msg[http::field::expect], "100-continue");
 
-  std::string_view target = msg.target();
-  std::string_view host = msg[http::field::host];
-  for (std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
-    if (target.size() > scheme.size() && iequals(target.substr(0, scheme.size()), scheme)) {
-      // absolute-form: the authority wins over Host (RFC 9112 3.2.2)
-      const std::string_view rest = target.substr(scheme.size());
-      const auto slash = rest.find('/');
-      host = rest.substr(0, slash);
-      target = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
-      break;
-    }
-  }
   if (msg.method() == http::verb::connect)
     co_return co_await respond_local(405, "CONNECT is not supported");
-  if (msg.version() >= 11 && host.empty())
-    co_return co_await respond_local(400, "missing Host header");
-  if (target.empty() || (target.front() != '/' && target != "*")) {
-    co_return co_await respond_local(400, "malformed request target");
+  // strict: framing, Host and target rules (http1_rules.h); a refusal closes the connection.
+  const http1::RequestVerdict strict = http1::check_request_head(msg.base());
+  if (!strict.ok()) {
+    client_keep_alive_ = false;
+    co_return co_await respond_local(strict.status, strict.reason);
   }
+  const std::string_view target = strict.target;
+  const std::string_view host = strict.host;
   target_ = target;
   public_host_.assign(host);
   detail::routing_host(host, host_lc_);

@@ -23,6 +23,7 @@
 
 #include "proxy/core/balancer.h"
 #include "proxy/net/arena.h"
+#include "proxy/net/http1_rules.h"
 #include "proxy/net/proxy_server.h"
 #include "proxy/net/upstream_pool.h"
 
@@ -83,6 +84,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   Arena arena_;  // header fields of the current request and response; before the parsers
   std::optional<RequestParser> req_;
   std::optional<ResponseParser> res_;
+  http1::HeadScanner head_scan_{http1::Limits{}};  // strict: raw request head before Beast
   std::unique_ptr<UpstreamConn> up_;
   std::unique_ptr<char[]> body_buf_;
   std::string head_;         // forwarded header block, reused

@@ -161,6 +161,12 @@ asio::awaitable<ClientSession::ReadResult> ClientSession::read_response_header()
           continue;
         }
         in.consume(n);
+        // strict: the member's framing is held to RFC 9112 before anything reaches the client;
+        // kBadResponse answers 502 and closes the member connection.
+        if (const http1::Verdict strict = http1::check_response_head(res_->get().base()); !strict.ok()) {
+          if (worker_.access_log()) record_.error = strict.reason;
+          co_return ReadResult::kBadResponse;
+        }
         co_return ReadResult::kOk;
       }
       in.consume(n);
