@@ -47,6 +47,11 @@ std::string usage() {
          "  --shutdown-grace DUR      how long in-flight requests may finish on SIGTERM (default 10s)\n"
          "  --reload-debounce DUR     quiet time after a table change before reloading (default 100ms)\n"
          "  --max-body-bytes N        413 for larger request bodies (default 0 = unlimited)\n"
+         "  --max-header-bytes N      431 for larger request heads (default 65536)\n"
+         "  --max-header-count N      431 for more header fields (default 100)\n"
+         "  --max-request-line N      414 for longer request lines (default 8192)\n"
+         "  --header-timeout DUR      408 when a request head takes longer (default 60s)\n"
+         "  --idle-timeout DUR        close keep-alive connections idle this long (default 60s)\n"
          "  --manager-allow CIDRS     who may use /balancer-manager (default 127.0.0.0/8,::1/128)\n"
          "  --manager-token-file FILE also require 'Authorization: Bearer <file contents>'\n"
          "  --help                    this text\n"
@@ -83,7 +88,9 @@ ParseResult parse_options(const std::vector<std::string>& args) {
         {"--table", 0},      {"--listen", 1},         {"--admin", 2},          {"--workers", 3},
         {"--access-log", 4}, {"--error-log", 5},      {"--log-level", 6},      {"--port-file", 7},
         {"--shutdown-grace", 8}, {"--reload-debounce", 9}, {"--max-body-bytes", 10},
-        {"--manager-allow", 11}, {"--manager-token-file", 12}};
+        {"--manager-allow", 11}, {"--manager-token-file", 12}, {"--max-header-bytes", 13},
+        {"--max-header-count", 14}, {"--max-request-line", 15}, {"--header-timeout", 16},
+        {"--idle-timeout", 17}};
     auto it = kWithValue.find(arg);
     if (it == kWithValue.end()) return fail("unknown option '" + arg + "'");
     if (!has_value) {
@@ -123,6 +130,22 @@ ParseResult parse_options(const std::vector<std::string>& args) {
         break;
       case 11: o.manager_allow = value; break;
       case 12: o.manager_token_file = value; break;
+      case 13:
+      case 14:
+      case 15: {
+        // Each limit needs room for a minimal request ("GET / HTTP/1.1" is 14 bytes).
+        const uint64_t low = it->second == 14 ? 1 : 64;
+        if (!parse_u64(value, n) || n < low || n > (64u << 20))
+          return fail(arg + " wants a number from " + std::to_string(low) + " to 67108864, got '" + value + "'");
+        (it->second == 13 ? o.max_header_bytes : it->second == 14 ? o.max_header_count : o.max_request_line) = n;
+        break;
+      }
+      case 16:
+      case 17:
+        if (!config::parse_duration(value, d, err) || d.count() <= 0)
+          return fail(arg + ": " + (err.empty() ? "must be positive" : err));
+        (it->second == 16 ? o.header_timeout : o.idle_timeout) = d;
+        break;
     }
   }
   if (!o.help && !o.version && o.table.empty()) return fail("--table FILE is required");

@@ -28,6 +28,11 @@ struct Options {
   std::chrono::milliseconds shutdown_grace{10000};  // --shutdown-grace DURATION
   std::chrono::milliseconds reload_debounce{100};   // --reload-debounce DURATION
   uint64_t max_body_bytes = 0;                    // --max-body-bytes N (0 = unlimited)
+  uint64_t max_header_bytes = 64 * 1024;          // --max-header-bytes N (431)
+  uint64_t max_header_count = 100;                // --max-header-count N (431)
+  uint64_t max_request_line = 8192;               // --max-request-line N (414)
+  std::chrono::milliseconds header_timeout{60000};  // --header-timeout DURATION (408)
+  std::chrono::milliseconds idle_timeout{60000};    // --idle-timeout DURATION (keep-alive)
   std::string manager_allow = "127.0.0.0/8,::1/128";  // --manager-allow CIDR,CIDR
   std::string manager_token_file;                 // --manager-token-file FILE
   bool help = false;

@@ -170,6 +170,11 @@ int ProxyApp::run() {
   so.workers = options_.workers > 0 ? options_.workers
                                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   so.max_body_bytes = options_.max_body_bytes;
+  so.max_header_bytes = options_.max_header_bytes;
+  so.max_header_count = options_.max_header_count;
+  so.max_request_line = options_.max_request_line;
+  so.client_header_timeout = options_.header_timeout;
+  so.idle_timeout = options_.idle_timeout;
   AccessLog* access = access_log_.get();
   net::AccessLogSink sink;
   if (access->enabled()) sink = [access](const net::RequestRecord& r) { access->record(r); };

@@ -2,6 +2,7 @@
 #include <utility>  // first: Boost 1.74's asio/awaitable.hpp uses std::exchange without it
 
 #include "proxy/net/exchange.h"
+#include "proxy/net/http1_rules.h"
 
 #include <boost/asio/write.hpp>
 
@@ -53,23 +54,15 @@ asio::awaitable<bool> Exchange::run() {
 }
 
 asio::awaitable<bool> Exchange::route() {
-  std::string_view target = req_.target;
-  std::string_view host = req_.host;
-  for (std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
-    if (target.size() > scheme.size() && iequals(target.substr(0, scheme.size()), scheme)) {
-      // absolute-form: the authority wins over Host (RFC 9112 3.2.2)
-      const std::string_view rest = target.substr(scheme.size());
-      const auto slash = rest.find('/');
-      host = rest.substr(0, slash);
-      target = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
-      break;
-    }
-  }
   if (req_.method == http::verb::connect) co_return co_await respond_local(405, "CONNECT is not supported");
-  if (req_.version >= 11 && host.empty()) co_return co_await respond_local(400, "missing Host header");
-  if (target.empty() || (target.front() != '/' && target != "*")) {
-    co_return co_await respond_local(400, "malformed request target");
+  // strict: framing, Host and target rules (http1_rules.h); a refusal closes the connection.
+  const http1::RequestVerdict strict = http1::check_request_head(b_.request->get().base());
+  if (!strict.ok()) {
+    req_.keep_alive = false;
+    co_return co_await respond_local(strict.status, strict.reason);
   }
+  const std::string_view target = strict.target;
+  const std::string_view host = strict.host;
   target_ = target;
   b_.public_host.assign(host);
   detail::routing_host(host, b_.host_lc);

@@ -6,6 +6,7 @@
 
 #include "proxy/net/connection.h"
 #include "proxy/net/hop_by_hop.h"
+#include "proxy/net/http1_rules.h"
 #include "proxy/net/session_util.h"
 #include "proxy/net/worker.h"
 
@@ -39,9 +40,16 @@ asio::awaitable<HeadRead> Http1Codec::read_request_head(ExchangeBuffers& b) {
   start_request(b, opts);
   RequestParser& req = *b.request;
   auto& in = b.client_in;
+  // strict: the raw head is checked whole before Beast parses any of it (http1_rules.h).
+  http1::HeadScanner scan(http1::Limits{opts.max_request_line, opts.max_header_count, opts.max_header_bytes});
   conn_.arm(opts.client_header_timeout);
   for (;;) {
-    if (in.size() > 0) {
+    if (in.size() > 0 && scan.state() != http1::HeadScanner::State::kDone) {
+      scan.feed({static_cast<const char*>(in.data().data()), in.size()});
+      if (scan.state() == http1::HeadScanner::State::kError)
+        co_return HeadRead{HeadStatus::kReject, scan.verdict().status, scan.verdict().reason};
+    }
+    if (in.size() > 0 && scan.state() == http1::HeadScanner::State::kDone) {
       error_code pec;
       in.consume(req.put(in.data(), pec));
       if (req.is_header_done() && (!pec || pec == http::error::need_more))

@@ -9,6 +9,7 @@
 #include "proxy/net/body_pump.h"
 #include "proxy/net/connection.h"
 #include "proxy/net/exchange.h"
+#include "proxy/net/http1_rules.h"
 #include "proxy/net/session_util.h"
 #include "proxy/net/worker.h"
 
@@ -99,6 +100,13 @@ asio::awaitable<Exchange::ReadResult> Exchange::read_response_header() {
         const unsigned status = b_.response->get().result_int();
         if (status < 100 || status >= 200 || status == 101) {
           in.consume(n);
+          // strict: the member's framing is held to RFC 9112 before anything reaches the client;
+          // kBadResponse answers 502 and closes the member connection.
+          if (const http1::Verdict strict = http1::check_response_head(b_.response->get().base());
+              !strict.ok()) {
+            if (worker_.access_log()) record_.error = strict.reason;
+            co_return ReadResult::kBadResponse;
+          }
           co_return ReadResult::kOk;
         }
         // Interim responses: 102 Processing and 103 Early Hints go on to an HTTP/1.1 client as

@@ -33,9 +33,12 @@
 //   client_header_timeout for a request header (408), idle_timeout between requests and for body
 //   and response writes. Enforced by one sweep per worker every 50 ms, not a timer per operation.
 // * Local answers, short text/plain bodies: 400 malformed (also duplicate Content-Length, missing
-//   Host on 1.1, bad target), 405 CONNECT, 408, 413 body over max_body_bytes (Content-Length at
-//   once, chunked when the limit is crossed), 431 header over max_header_bytes, 404 no route, 503
-//   pick found no member (pick.error_status) or no member reachable, 502 invalid or truncated response,
+//   Host on 1.1, bad target, and every RFC 9112 refusal of http1_rules.h, which closes), 405
+//   CONNECT, 408, 413 body over max_body_bytes (Content-Length at once, chunked when the limit is
+//   crossed), 414 request line over max_request_line, 431 header over max_header_bytes or
+//   max_header_count, 501 transfer coding or method, 404 no route, 503
+//   pick found no member (pick.error_status) or no member reachable, 502 invalid or truncated
+//   response,
 //   504 response timeout. A local answer closes the connection when the request body was not read.
 // * Forwarded request: hop-by-hop headers removed (Connection and the headers it names,
 //   Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-Authenticate,
@@ -69,6 +72,8 @@ struct ServerOptions {
   uint16_t listen_port = 8080;  // 0 = let the OS choose (tests)
   int workers = 2;
   std::size_t max_header_bytes = 64 * 1024;                // 431 past this
+  std::size_t max_header_count = 100;                      // 431 past this many field lines
+  std::size_t max_request_line = 8192;                     // 414 past this (bytes, no CRLF)
   uint64_t max_body_bytes = 0;                             // 0 = unlimited; 413 past this
   std::chrono::milliseconds client_header_timeout{60000};  // 408 / close
   std::chrono::milliseconds idle_timeout{60000};           // keep-alive idle client connections

@@ -40,6 +40,15 @@ def wait_for(predicate, timeout=20.0, interval=0.02, what="condition"):
     raise TimeoutError("timed out waiting for " + what)
 
 
+def free_port():
+    """A loopback port free right now (for servers that cannot report an OS-chosen one)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def read_port_file(path):
     try:
         with open(path) as f:

@@ -5,7 +5,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -20,14 +19,6 @@ import kbtest  # noqa: E402
 
 APISERVER = os.path.join(REPO, "tests", "apiserver", "kube_apiserver.py")
 TOKEN = "kb-controller-test-token"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class ApiServer:

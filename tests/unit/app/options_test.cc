@@ -20,7 +20,8 @@ TEST(Options, EveryFlagBothSpellings) {
   auto r = parse_options({"--table=t.yaml", "--listen", "0.0.0.0:0", "--admin=[::1]:9000", "--workers", "3",
                           "--access-log", "off", "--error-log", "/tmp/e.log", "--log-level", "debug",
                           "--port-file", "/tmp/p", "--shutdown-grace", "500ms", "--reload-debounce=2s",
-                          "--max-body-bytes", "1024"});
+                          "--max-body-bytes", "1024", "--max-header-bytes=4096", "--max-header-count", "20",
+                          "--max-request-line", "512", "--header-timeout", "3s", "--idle-timeout=700ms"});
   ASSERT_TRUE(r.ok()) << r.error;
   const Options& o = r.options;
   EXPECT_EQ(o.listen.host, "0.0.0.0");
@@ -35,6 +36,19 @@ TEST(Options, EveryFlagBothSpellings) {
   EXPECT_EQ(o.shutdown_grace, std::chrono::milliseconds(500));
   EXPECT_EQ(o.reload_debounce, std::chrono::seconds(2));
   EXPECT_EQ(o.max_body_bytes, 1024u);
+  EXPECT_EQ(o.max_header_bytes, 4096u);
+  EXPECT_EQ(o.max_header_count, 20u);
+  EXPECT_EQ(o.max_request_line, 512u);
+  EXPECT_EQ(o.header_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(o.idle_timeout, std::chrono::milliseconds(700));
+}
+
+TEST(Options, LimitsAreChecked) {
+  EXPECT_FALSE(parse_options({"--table=t", "--max-header-count=0"}).ok());
+  EXPECT_FALSE(parse_options({"--table=t", "--max-request-line=10"}).ok());
+  EXPECT_FALSE(parse_options({"--table=t", "--max-header-bytes=x"}).ok());
+  EXPECT_FALSE(parse_options({"--table=t", "--idle-timeout=0"}).ok());
+  EXPECT_TRUE(parse_options({"--table=t", "--max-header-count=1"}).ok());
 }
 
 TEST(Options, ClearErrors) {
