@@ -116,13 +116,43 @@ struct Route {
   std::string path = "/";
   PathType path_type = PathType::kPrefix;
   std::string balancer;  // name of a Balancer in the table
+  // sslredirect: answer plain-HTTP requests with 308 to https://. Unset = on when the route's host
+  // has a certificate in `tls` (as ingress-nginx), off otherwise (core/tls_policy.h decides).
+  std::optional<bool> ssl_redirect;
   friend bool operator==(const Route&, const Route&) = default;
+};
+
+// Strict-Transport-Security sent on HTTPS responses for the hosts of a `tls` entry.
+struct Hsts {
+  int64_t max_age = 31536000;  // maxage, seconds (one year, what browsers' preload lists ask)
+  bool include_subdomains = false;
+  bool preload = false;
+  friend bool operator==(const Hsts&, const Hsts&) = default;
+};
+
+// A PEM certificate (full chain, leaf first) and its private key, as file paths: the table never
+// holds key material. Loaded and checked where the table is applied (proxy/tls/).
+struct CertificateFiles {
+  std::string certificate;
+  std::string key;
+  friend bool operator==(const CertificateFiles&, const CertificateFiles&) = default;
+};
+
+// One `tls` entry: the hosts (exact or "*.example.com") served with one certificate.
+struct TlsEntry {
+  std::vector<std::string> hosts;
+  CertificateFiles files;
+  std::optional<Hsts> hsts;  // unset = no Strict-Transport-Security header
+  friend bool operator==(const TlsEntry&, const TlsEntry&) = default;
 };
 
 struct Table {
   std::vector<Balancer> balancers;
   std::vector<Route> routes;
   std::string default_backend;  // balancer name for requests no route matches; "" = 404
+  std::vector<TlsEntry> tls;    // certificates selected by SNI (docs/tls.md)
+  // For unknown or absent SNI; unset = a self-signed certificate generated at startup.
+  std::optional<CertificateFiles> default_certificate;
   friend bool operator==(const Table&, const Table&) = default;
 };
 

@@ -13,7 +13,8 @@
 //     - url: http://...
 //   routes:                  (or "routes: []"), then its items the same way
 //   - host: ...
-//   defaultbackend: "..."    (optional)
+//   defaultbackend: "..."    (optional) then the optional `tls:` and `defaultcertificate:`
+//                            keys: this tail is decoded whole (it is small and changes rarely)
 //
 // TableParser splits a file of exactly that shape (header first) at its column-0 lines without
 // parsing it, decodes each balancer block it has not seen before (keyed by its text) and reuses
@@ -72,6 +73,8 @@ class TableParser {
   std::unordered_map<std::string, Balancer> balancers_;  // by block text
   std::string routes_text_;
   std::vector<Route> routes_;
+  std::string tail_text_;  // defaultbackend, tls, defaultcertificate
+  Table tail_;
   Stats last_;
 };
 

@@ -121,15 +121,51 @@ std::string routes_text(const std::vector<Route>& routes) {
     if (!r.host.empty()) out << YAML::Key << "host" << YAML::Value << YAML::DoubleQuoted << r.host;
     out << YAML::Key << "path" << YAML::Value << YAML::DoubleQuoted << r.path;
     out << YAML::Key << "pathtype" << YAML::Value << (r.path_type == PathType::kExact ? "Exact" : "Prefix");
-    out << YAML::Key << "balancer" << YAML::Value << YAML::DoubleQuoted << r.balancer << YAML::EndMap;
+    out << YAML::Key << "balancer" << YAML::Value << YAML::DoubleQuoted << r.balancer;
+    if (r.ssl_redirect) out << YAML::Key << "sslredirect" << YAML::Value << *r.ssl_redirect;
+    out << YAML::EndMap;
   }
   out << YAML::EndSeq;
   return std::string(out.c_str()) + "\n";
 }
 
-std::string default_backend_text(const std::string& name) {
+void emit_certificate_files(YAML::Emitter& out, const CertificateFiles& files) {
+  out << YAML::Key << "certificate" << YAML::Value << YAML::DoubleQuoted << files.certificate;
+  out << YAML::Key << "key" << YAML::Value << YAML::DoubleQuoted << files.key;
+}
+
+// The top-level keys after the routes: defaultbackend, tls, defaultcertificate (TableParser
+// decodes this tail as one text).
+std::string tail_text(const Table& table) {
+  if (table.default_backend.empty() && table.tls.empty() && !table.default_certificate) return {};
   YAML::Emitter out;
-  out << YAML::BeginMap << YAML::Key << "defaultbackend" << YAML::Value << YAML::DoubleQuoted << name << YAML::EndMap;
+  out << YAML::BeginMap;
+  if (!table.default_backend.empty())
+    out << YAML::Key << "defaultbackend" << YAML::Value << YAML::DoubleQuoted << table.default_backend;
+  if (!table.tls.empty()) {
+    out << YAML::Key << "tls" << YAML::Value << YAML::BeginSeq;
+    for (const TlsEntry& t : table.tls) {
+      out << YAML::BeginMap << YAML::Key << "hosts" << YAML::Value << YAML::BeginSeq;
+      for (const std::string& h : t.hosts) out << YAML::DoubleQuoted << h;
+      out << YAML::EndSeq;
+      emit_certificate_files(out, t.files);
+      if (t.hsts) {
+        out << YAML::Key << "hsts" << YAML::Value << YAML::BeginMap << YAML::Key << "maxage" << YAML::Value
+            << t.hsts->max_age;
+        if (t.hsts->include_subdomains) out << YAML::Key << "includesubdomains" << YAML::Value << true;
+        if (t.hsts->preload) out << YAML::Key << "preload" << YAML::Value << true;
+        out << YAML::EndMap;
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  if (table.default_certificate) {
+    out << YAML::Key << "defaultcertificate" << YAML::Value << YAML::BeginMap;
+    emit_certificate_files(out, *table.default_certificate);
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }
 
@@ -158,7 +194,7 @@ std::string TableEmitter::emit(const Table& table) {
     routes_text_ = table.routes.empty() ? std::string("routes: []\n") : "routes:\n" + routes_text(table.routes);
   }
   text += *routes_text_;
-  if (!table.default_backend.empty()) text += default_backend_text(table.default_backend);
+  text += tail_text(table);
   return text;
 }
 

@@ -15,7 +15,7 @@ namespace {
 struct RenderedParts {
   std::vector<std::string_view> balancers;  // "- name: ...\n  ...\n", one per balancer
   std::string_view routes;                  // "routes:\n- ...", or "routes: []\n"
-  std::string_view tail;                    // "defaultbackend: ...\n" or empty
+  std::string_view tail;                    // "defaultbackend: ...", "tls:", "defaultcertificate:" or empty
 };
 
 bool continues_block(std::string_view line) {
@@ -60,15 +60,14 @@ std::optional<RenderedParts> split_rendered(std::string_view text) {
         }
         break;
       case At::kRoutes:
-        if (line.starts_with("defaultbackend:")) {
+        if (line.starts_with("defaultbackend:") || line.starts_with("tls:") || line.starts_with("defaultcertificate:")) {
           at = At::kTail;
           tail = pos;
         } else if (item ? empty_list : !continues_block(line)) {
           return std::nullopt;
         }
         break;
-      case At::kTail:
-        if (!line.empty() && line.front() != '#') return std::nullopt;
+      case At::kTail:  // decoded whole (decode_table_part), so any YAML may follow
         break;
     }
     pos = next;
@@ -85,6 +84,8 @@ TableResult TableParser::parse_whole(std::string_view text, std::string_view sou
   balancers_.clear();
   routes_text_.clear();
   routes_.clear();
+  tail_text_.clear();
+  tail_ = Table{};
   last_ = Stats{};
   return parse_table(text, source);
 }
@@ -120,11 +121,16 @@ TableResult TableParser::parse(std::string_view text, std::string_view source) {
     routes_ = std::move(part.routes);
   }
   result.table.routes = routes_;
-  if (!parts->tail.empty()) {
+  if (parts->tail != tail_text_) {
     Table part;
-    if (!decode_table_part(parts->tail, part)) return parse_whole(text, source);
-    result.table.default_backend = std::move(part.default_backend);
+    if (!parts->tail.empty() && (!decode_table_part(parts->tail, part) || !part.balancers.empty() || !part.routes.empty()))
+      return parse_whole(text, source);
+    tail_text_.assign(parts->tail);
+    tail_ = std::move(part);
   }
+  result.table.default_backend = tail_.default_backend;
+  result.table.tls = tail_.tls;
+  result.table.default_certificate = tail_.default_certificate;
   // Problems are rare and need line numbers: parse_table gives them.
   validate_table(result.table, YAML::Node(YAML::NodeType::Undefined), std::string(source), result.errors);
   if (!result.errors.empty()) return parse_whole(text, source);

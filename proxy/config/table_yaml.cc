@@ -313,10 +313,10 @@ void read_balancer(Reader& r, const YAML::Node& n, const std::string& path, Bala
 
 void read_route(Reader& r, const YAML::Node& n, const std::string& path, Route& route) {
   if (!n.IsMap()) {
-    r.error(n, path, "must be a map {host, path, pathtype, balancer}");
+    r.error(n, path, "must be a map {host, path, pathtype, balancer, sslredirect}");
     return;
   }
-  r.check_keys(n, path, {"host", "path", "pathtype", "balancer"});
+  r.check_keys(n, path, {"host", "path", "pathtype", "balancer", "sslredirect"});
   r.string(n, "host", path, route.host);
   r.string(n, "path", path, route.path);
   if (const auto t = n["pathtype"]; t.IsDefined() && !t.IsNull()) {
@@ -330,6 +330,55 @@ void read_route(Reader& r, const YAML::Node& n, const std::string& path, Route& 
   }
   r.string(n, "balancer", path, route.balancer);
   if (route.balancer.empty()) r.error(n, Reader::join(path, "balancer"), "is required");
+  if (const auto sr = n["sslredirect"]; sr.IsDefined() && !sr.IsNull()) {
+    bool on = false;
+    r.boolean(n, "sslredirect", path, on);
+    route.ssl_redirect = on;
+  }
+}
+
+// {certificate, key}: both required; the files are read where the table is applied.
+void read_certificate_files(Reader& r, const YAML::Node& n, const std::string& path, CertificateFiles& files) {
+  r.string(n, "certificate", path, files.certificate);
+  if (files.certificate.empty()) r.error(n, Reader::join(path, "certificate"), "is required (a PEM file, full chain)");
+  r.string(n, "key", path, files.key);
+  if (files.key.empty()) r.error(n, Reader::join(path, "key"), "is required (a PEM private key file)");
+}
+
+void read_hsts(Reader& r, const YAML::Node& n, const std::string& path, Hsts& hsts) {
+  if (!n.IsMap()) {
+    r.error(n, path, "must be a map {maxage, includesubdomains, preload}");
+    return;
+  }
+  r.check_keys(n, path, {"maxage", "includesubdomains", "preload"});
+  r.integer(n, "maxage", path, hsts.max_age, 0, 2LL * 365 * 24 * 3600);
+  r.boolean(n, "includesubdomains", path, hsts.include_subdomains);
+  r.boolean(n, "preload", path, hsts.preload);
+}
+
+void read_tls_entry(Reader& r, const YAML::Node& n, const std::string& path, TlsEntry& entry) {
+  if (!n.IsMap()) {
+    r.error(n, path, "must be a map {hosts, certificate, key, hsts}");
+    return;
+  }
+  r.check_keys(n, path, {"hosts", "certificate", "key", "hsts"});
+  const auto hosts = n["hosts"];
+  const auto hpath = Reader::join(path, "hosts");
+  if (!hosts.IsDefined() || hosts.IsNull()) {
+    r.error(n, hpath, "is required (a list of host names)");
+  } else if (!hosts.IsSequence()) {
+    r.error(hosts, hpath, "must be a list of host names");
+  } else {
+    for (std::size_t i = 0; i < hosts.size(); ++i) {
+      std::string host;
+      if (r.scalar(hosts[i], hpath + "[" + std::to_string(i) + "]", host)) entry.hosts.push_back(std::move(host));
+    }
+  }
+  read_certificate_files(r, n, path, entry.files);
+  if (const auto h = n["hsts"]; h.IsDefined() && !h.IsNull()) {
+    entry.hsts.emplace();
+    read_hsts(r, h, Reader::join(path, "hsts"), *entry.hsts);
+  }
 }
 
 }  // namespace
@@ -350,7 +399,7 @@ namespace {
 
 // The top-level keys of a table document; any subset may be present.
 void read_root(Reader& r, const YAML::Node& root, Table& table) {
-  r.check_keys(root, "", {"balancers", "routes", "defaultbackend"});
+  r.check_keys(root, "", {"balancers", "routes", "defaultbackend", "tls", "defaultcertificate"});
   if (const auto bs = root["balancers"]; bs.IsDefined() && !bs.IsNull()) {
     if (!bs.IsSequence()) r.error(bs, "balancers", "must be a list");
     else
@@ -370,6 +419,23 @@ void read_root(Reader& r, const YAML::Node& root, Table& table) {
       }
   }
   r.string(root, "defaultbackend", "", table.default_backend);
+  if (const auto ts = root["tls"]; ts.IsDefined() && !ts.IsNull()) {
+    if (!ts.IsSequence()) r.error(ts, "tls", "must be a list");
+    else
+      for (std::size_t i = 0; i < ts.size(); ++i) {
+        TlsEntry entry;
+        read_tls_entry(r, ts[i], "tls[" + std::to_string(i) + "]", entry);
+        table.tls.push_back(std::move(entry));
+      }
+  }
+  if (const auto dc = root["defaultcertificate"]; dc.IsDefined() && !dc.IsNull()) {
+    if (!dc.IsMap()) {
+      r.error(dc, "defaultcertificate", "must be a map {certificate, key}");
+    } else {
+      r.check_keys(dc, "defaultcertificate", {"certificate", "key"});
+      read_certificate_files(r, dc, "defaultcertificate", table.default_certificate.emplace());
+    }
+  }
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 
 #include <charconv>
 #include <cctype>
+#include <map>
 #include <set>
+#include <string_view>
 #include <variant>
 
 namespace kb::proxy::config {
@@ -144,6 +146,61 @@ void validate_table(const Table& table, const YAML::Node& root, const std::strin
   }
   if (!table.default_backend.empty() && !balancer_names.contains(table.default_backend))
     fail(at(root, {"defaultbackend"}), "defaultbackend", "names no balancer: '" + table.default_backend + "'");
+  // A host has at most one certificate: SNI could not choose between two.
+  std::map<std::string, std::size_t> tls_hosts;
+  for (std::size_t i = 0; i < table.tls.size(); ++i) {
+    const TlsEntry& t = table.tls[i];
+    const std::string tpath = "tls[" + std::to_string(i) + "]";
+    if (t.hosts.empty()) fail(at(root, {"tls", i, "hosts"}), tpath + ".hosts", "must name at least one host");
+    for (std::size_t j = 0; j < t.hosts.size(); ++j) {
+      const std::string hpath = tpath + ".hosts[" + std::to_string(j) + "]";
+      std::string why;
+      if (t.hosts[j].empty()) why = "must not be empty (the default certificate is 'defaultcertificate')";
+      if (!why.empty() || !valid_host(t.hosts[j], why)) {
+        fail(at(root, {"tls", i, "hosts", j}), hpath, why);
+        continue;
+      }
+      std::string key = t.hosts[j];
+      for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (const auto [it, fresh] = tls_hosts.emplace(key, i); !fresh)
+        fail(at(root, {"tls", i, "hosts", j}), hpath,
+             "host '" + t.hosts[j] + "' already has a certificate in tls[" + std::to_string(it->second) + "]");
+    }
+  }
+}
+
+void locate_fields(std::string_view yaml_text, std::vector<ConfigError>& errors) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception&) {
+    return;
+  }
+  for (ConfigError& e : errors) {
+    if (e.line > 0 || e.field.empty()) continue;
+    // "tls[0].hosts[1]" -> tls, 0, hosts, 1
+    YAML::Node n = root;
+    std::string_view rest = e.field;
+    while (n.IsDefined() && !rest.empty()) {
+      const std::size_t end = rest.find_first_of(".[");
+      const std::string_view key = rest.substr(0, end);
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end);
+      if (!key.empty()) n.reset(at(n, {std::string(key).c_str()}));
+      if (rest.starts_with('.')) rest.remove_prefix(1);
+      while (rest.starts_with('[')) {
+        std::size_t index = 0;
+        const auto [p, ec] = std::from_chars(rest.data() + 1, rest.data() + rest.size(), index);
+        if (ec != std::errc() || p == rest.data() + rest.size() || *p != ']') return;
+        n.reset(at(n, {index}));
+        rest.remove_prefix(static_cast<std::size_t>(p - rest.data()) + 1);
+        if (rest.starts_with('.')) rest.remove_prefix(1);
+      }
+    }
+    if (n.IsDefined() && n.Mark().line >= 0) {
+      e.line = n.Mark().line + 1;
+      e.column = n.Mark().column + 1;
+    }
+  }
 }
 
 }  // namespace kb::proxy::config

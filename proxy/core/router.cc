@@ -57,14 +57,16 @@ Router Router::compile(const config::Table& table) {
   Router r;
   r.default_backend_ =
       table.default_backend.empty() ? kNoMatch : balancer_index(table, table.default_backend);
-  for (const config::Route& route : table.routes) {
+  for (std::size_t i = 0; i < table.routes.size(); ++i) {
+    const config::Route& route = table.routes[i];
     const int32_t b = balancer_index(table, route.balancer);
     if (b == kNoMatch) continue;
+    const Match target{b, static_cast<int32_t>(i)};
     HostGroup& g = r.group_for(route.host);
     if (route.path_type == config::PathType::kExact) {
-      g.exact.emplace(route.path.empty() ? std::string("/") : route.path, b);  // first one wins
+      g.exact.emplace(route.path.empty() ? std::string("/") : route.path, target);  // first one wins
     } else {
-      g.prefixes.push_back(PrefixEntry{normalize_prefix(route.path), b});
+      g.prefixes.push_back(PrefixEntry{normalize_prefix(route.path), target});
     }
   }
   for (HostGroup& g : r.groups_) {
@@ -75,18 +77,18 @@ Router Router::compile(const config::Table& table) {
   return r;
 }
 
-int32_t Router::match_group(const HostGroup& group, std::string_view path) const {
+Router::Match Router::match_group(const HostGroup& group, std::string_view path) const {
   // An Exact match has length path.size(), which no matching Prefix can exceed, and Exact wins
   // ties: so an Exact hit is final.
   if (!group.exact.empty()) {
     if (auto it = group.exact.find(path); it != group.exact.end()) return it->second;
   }
   for (const PrefixEntry& p : group.prefixes)
-    if (prefix_matches(p.path, path)) return p.balancer;  // longest first
-  return kNoMatch;
+    if (prefix_matches(p.path, path)) return p.target;  // longest first
+  return Match{};
 }
 
-int32_t Router::match(std::string_view host, std::string_view path) const {
+Router::Match Router::match_route(std::string_view host, std::string_view path) const {
   if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
   if (path.empty()) path = "/";
 
@@ -102,9 +104,9 @@ int32_t Router::match(std::string_view host, std::string_view path) const {
   }
   if (group == nullptr && any_host_ != kNoMatch) group = &groups_[static_cast<std::size_t>(any_host_)];
   if (group != nullptr) {
-    if (int32_t b = match_group(*group, path); b != kNoMatch) return b;
+    if (const Match m = match_group(*group, path); m.balancer != kNoMatch) return m;
   }
-  return default_backend_;
+  return Match{default_backend_, kNoMatch};
 }
 
 }  // namespace kb::proxy::core

@@ -36,20 +36,29 @@ class Router {
   // Routes that name a balancer not in `table` are skipped (the codec's validation rejects them).
   static Router compile(const config::Table& table);
 
+  // What a request matched: indexes into table.balancers and table.routes. A request served by
+  // the default backend has a balancer and route == kNoMatch.
+  struct Match {
+    int32_t balancer = kNoMatch;
+    int32_t route = kNoMatch;
+  };
+
   // `host`: lower case, without port. `path`: the request path (a query string is ignored).
   // Returns the index into table.balancers, or kNoMatch.
-  int32_t match(std::string_view host, std::string_view path) const;
+  int32_t match(std::string_view host, std::string_view path) const { return match_route(host, path).balancer; }
+  // The same, with the route (for per-route settings such as sslredirect, core/tls_policy.h).
+  Match match_route(std::string_view host, std::string_view path) const;
 
  private:
   struct PrefixEntry {
     std::string path;  // normalized: no trailing '/', except "/" itself
-    int32_t balancer = kNoMatch;
+    Match target;
   };
   struct StringHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  using ExactPaths = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
+  using ExactPaths = std::unordered_map<std::string, Match, StringHash, std::equal_to<>>;
   struct HostGroup {
     ExactPaths exact;                   // pathType Exact
     std::vector<PrefixEntry> prefixes;  // pathType Prefix, longest first
@@ -57,7 +66,7 @@ class Router {
   using GroupIndex = std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>;
 
   HostGroup& group_for(std::string_view host);
-  int32_t match_group(const HostGroup& group, std::string_view path) const;
+  Match match_group(const HostGroup& group, std::string_view path) const;
 
   std::vector<HostGroup> groups_;
   GroupIndex exact_hosts_;     // "app.example.com" -> group

@@ -73,6 +73,7 @@ std::shared_ptr<const Snapshot> build_snapshot(config::Table table, StateRegistr
     snapshot->balancers.push_back(make_balancer(b, std::move(members)));
   }
   snapshot->router = Router::compile(snapshot->table);
+  snapshot->tls = TlsPolicy::compile(snapshot->table);
   return snapshot;
 }
 

@@ -11,6 +11,7 @@
 #include "proxy/core/balancer.h"
 #include "proxy/core/router.h"
 #include "proxy/core/state_registry.h"
+#include "proxy/core/tls_policy.h"
 
 namespace kb::proxy::core {
 
@@ -18,6 +19,7 @@ struct Snapshot {
   config::Table table;
   std::vector<std::unique_ptr<Balancer>> balancers;  // same order as table.balancers
   Router router;                                     // matches host + path to a balancer index
+  TlsPolicy tls;                                     // sslredirect per route, HSTS per host
   uint64_t generation = 0;
 
   // The balancer for a request, or nullptr (404). `host` without port, lower-case.

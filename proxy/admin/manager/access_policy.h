@@ -8,16 +8,13 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/core/cidr.h"
+
 namespace kb::proxy::admin {
 
-struct Cidr {
-  std::array<uint8_t, 16> address{};  // IPv4 stored as IPv4-mapped IPv6 (::ffff:a.b.c.d)
-  int prefix = 128;                   // in IPv6 bits (an IPv4 /24 is /120 here)
-  static std::optional<Cidr> parse(std::string_view text);  // "127.0.0.1/32", "10.0.0.0/8", "::1/128", "192.168.1.7"
-  bool contains(const std::array<uint8_t, 16>& addr) const;
-};
-
-std::optional<std::array<uint8_t, 16>> parse_ip(std::string_view text);  // v4 becomes v4-mapped v6
+// The address ranges are core::CidrSet's (proxy/core/cidr.h), shared with --trusted-proxies.
+using core::Cidr;
+using core::parse_ip;
 
 class AccessPolicy {
  public:
