@@ -27,6 +27,12 @@ Table sample(int balancers, int members) {
     t.balancers.push_back(std::move(b));
   }
   t.default_backend = t.balancers.empty() ? "" : t.balancers[0].name;
+  if (balancers > 1) {
+    t.routes[1].ssl_redirect = false;
+    t.tls.push_back({{"h0.example.com", "*.example.org"}, {"/etc/kb/h0.crt", "/etc/kb/h0.key"}, Hsts{600, true, false}});
+    t.tls.push_back({{"h1.example.com"}, {"/etc/kb/h1.crt", "/etc/kb/h1.key"}, std::nullopt});
+    t.default_certificate = CertificateFiles{"/etc/kb/default.crt", "/etc/kb/default.key"};
+  }
   return t;
 }
 
@@ -105,6 +111,13 @@ TEST(TableParser, SameResultAsParseTableForEveryShape) {
       "balancers:\n- name: a\n  members: []\nroutes: []\ndefaultbackend: a\n",
       "balancers:\n- name: a\n  members: []\n  # a comment\n\n- name: b\n  members: []\nroutes: []\n",
       "balancers:\n\t- name: a\nroutes: []\n",
+      "balancers: []\nroutes: []\ntls:\n- hosts: [a.example.com]\n  certificate: /c\n  key: /k\n",
+      "balancers: []\nroutes: []\ndefaultcertificate: {certificate: /c, key: /k}\ntls: []\n",
+      "balancers: []\nroutes: []\ntls:\n- hosts: [a.example.com]\n  certificate: /c\n",           // no key
+      "balancers: []\nroutes: []\ntls:\n- hosts: [a.example.com]\n  certificate: /c\n  key: /k\n"
+      "- hosts: [A.example.com]\n  certificate: /c\n  key: /k\n",                                 // same host twice
+      "balancers: []\nroutes: []\ntls:\n- hosts: [a.example.com]\n  certificate: /c\n  key: /k\nroutes: []\n",
+      "balancers: []\nroutes:\n- path: /\n  balancer: a\n  sslredirect: maybe\n",
   };
   std::vector<std::string> texts = {rendered, header + "# a comment\n" + rendered.substr(header.size()) + "# last\n",
                                     rendered.substr(0, rendered.size() - 1)};  // no final newline
@@ -122,6 +135,22 @@ TEST(TableParser, SameResultAsParseTableForEveryShape) {
     ASSERT_TRUE(warm.parse(rendered, "t.yaml").ok());
     expect_same(warm.parse(text, "t.yaml"), parse_table(text, "t.yaml"));
   }
+}
+
+TEST(TableParser, TheTlsTailIsReusedWhileItsTextIsUnchanged) {
+  Table t = sample(3, 2);
+  TableParser parser;
+  ASSERT_TRUE(parser.parse(emit_table(t), "table.yaml").ok());
+  t.balancers[2].members[0].loadfactor = 3;  // a member change: the tail is the same text
+  TableResult r = parser.parse(emit_table(t), "table.yaml");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(parser.last().rendered_form);
+  EXPECT_EQ(r.table, t);
+  t.tls[1].files.key = "/etc/kb/h1-rotated.key";
+  r = parser.parse(emit_table(t), "table.yaml");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(parser.last().rendered_form);
+  EXPECT_EQ(r.table, t);
 }
 
 TEST(TableParser, HandWrittenTablesTakeTheWholeParse) {

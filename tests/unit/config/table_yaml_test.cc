@@ -1,4 +1,5 @@
 #include "proxy/config/table_yaml.h"
+#include "proxy/config/validate.h"
 
 #include <gtest/gtest.h>
 
@@ -135,6 +136,101 @@ TEST(TableYaml, EmitRoundTripsAndIsDeterministic) {
   ASSERT_TRUE(again.ok()) << again.errors.front().to_string() << "\n" << text;
   EXPECT_EQ(again.table, r.table);
   EXPECT_EQ(emit_table(again.table), text);
+}
+
+TEST(TableYaml, TlsKeys) {
+  const auto r = parse_table(R"(
+balancers:
+  - name: shop
+    members: [{url: "http://10.0.0.1"}]
+routes:
+  - {host: shop.example.com, path: /, balancer: shop}
+  - {host: shop.example.com, path: /plain, balancer: shop, sslredirect: false}
+  - {host: a.example.com, path: /, balancer: shop, sslredirect: On}
+tls:
+  - hosts: [shop.example.com, "*.example.com"]
+    certificate: /etc/kb/shop.crt
+    key: /etc/kb/shop.key
+    hsts: {maxage: 600, includesubdomains: true}
+  - hosts: [other.example.org]
+    certificate: /etc/kb/other.crt
+    key: /etc/kb/other.key
+defaultcertificate: {certificate: /etc/kb/default.crt, key: /etc/kb/default.key}
+)",
+                             "tls.yaml");
+  ASSERT_TRUE(r.ok()) << r.errors.front().to_string();
+  const Table& t = r.table;
+  EXPECT_FALSE(t.routes[0].ssl_redirect.has_value());
+  EXPECT_EQ(t.routes[1].ssl_redirect, std::optional<bool>(false));
+  EXPECT_EQ(t.routes[2].ssl_redirect, std::optional<bool>(true));
+  ASSERT_EQ(t.tls.size(), 2u);
+  EXPECT_EQ(t.tls[0].hosts, (std::vector<std::string>{"shop.example.com", "*.example.com"}));
+  EXPECT_EQ(t.tls[0].files, (CertificateFiles{"/etc/kb/shop.crt", "/etc/kb/shop.key"}));
+  EXPECT_EQ(t.tls[0].hsts, (Hsts{600, true, false}));
+  EXPECT_FALSE(t.tls[1].hsts.has_value());
+  EXPECT_EQ(t.default_certificate, (CertificateFiles{"/etc/kb/default.crt", "/etc/kb/default.key"}));
+  EXPECT_EQ(parse_table(emit_table(t)).table, t);
+}
+
+TEST(TableYaml, TlsErrorsNameLineAndField) {
+  const auto r = parse_table(R"(tls:
+  - hosts: [shop.example.com]
+    certificate: /c
+  - hosts: ["SHOP.example.com", "a.*.com", ""]
+    certificate: /c
+    key: /k
+    hsts: {maxage: -1, preload: sometimes, nope: 1}
+  - certificate: /c
+    key: /k
+defaultcertificate: {key: /k}
+routes:
+  - {path: /, balancer: b, sslredirect: maybe}
+)",
+                             "tls.yaml");
+  std::vector<std::string> got;
+  for (const auto& e : r.errors) got.push_back(e.to_string());
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "tls.yaml:2:5: tls[0].key: is required (a PEM private key file)",
+                     "tls.yaml:7:20: tls[1].hsts.maxage: must be between 0 and 63072000",
+                     "tls.yaml:7:33: tls[1].hsts.preload: must be true/false (or On/Off), got 'sometimes'",
+                     "tls.yaml:7:44: tls[1].hsts.nope: unknown key",
+                     "tls.yaml:8:5: tls[2].hosts: is required (a list of host names)",
+                     "tls.yaml:10:21: defaultcertificate.certificate: is required (a PEM file, full chain)",
+                     "tls.yaml:12:41: routes[0].sslredirect: must be true/false (or On/Off), got 'maybe'",
+                 }));
+  // Cross-field checks run once the keys decode.
+  const auto v = parse_table(R"(tls:
+  - hosts: [shop.example.com]
+    certificate: /c
+    key: /k
+  - hosts: ["SHOP.example.com", "a.*.com", ""]
+    certificate: /c
+    key: /k
+  - hosts: []
+    certificate: /c
+    key: /k
+)",
+                             "tls.yaml");
+  got.clear();
+  for (const auto& e : v.errors) got.push_back(e.to_string());
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "tls.yaml:5:13: tls[1].hosts[0]: host 'SHOP.example.com' already has a certificate in tls[0]",
+                     "tls.yaml:5:33: tls[1].hosts[1]: a wildcard host must be '*.' followed by a domain, as in Ingress",
+                     "tls.yaml:5:44: tls[1].hosts[2]: must not be empty (the default certificate is 'defaultcertificate')",
+                     "tls.yaml:8:12: tls[2].hosts: must name at least one host",
+                 }));
+}
+
+TEST(TableYaml, LocateFieldsGivesLinesToLaterErrors) {
+  const std::string text = "tls:\n  - hosts: [a.example.com]\n    certificate: /c\n    key: /k\n"
+                           "defaultcertificate: {certificate: /d, key: /dk}\n";
+  std::vector<ConfigError> errors = {{"t.yaml", 0, 0, "tls[0].key", "/k: no such file"},
+                                     {"t.yaml", 0, 0, "defaultcertificate.certificate", "x"},
+                                     {"t.yaml", 0, 0, "tls[3].key", "not in the text"}};
+  locate_fields(text, errors);
+  EXPECT_EQ(errors[0].to_string(), "t.yaml:4:10: tls[0].key: /k: no such file");
+  EXPECT_EQ(errors[1].to_string(), "t.yaml:5:35: defaultcertificate.certificate: x");
+  EXPECT_EQ(errors[2].line, 0);
 }
 
 TEST(TableYaml, EmptyDocumentIsAnEmptyTable) {
