@@ -4,6 +4,7 @@
 #include <map>
 
 #include "proxy/config/table_yaml.h"
+#include "proxy/core/cidr.h"
 
 namespace kb::proxy::app {
 
@@ -37,6 +38,10 @@ std::string usage() {
          "\n"
          "  --table FILE              the balancer table (required)\n"
          "  --listen ADDR:PORT        proxy listener (default 127.0.0.1:8080; 0.0.0.0:8080 in a pod)\n"
+         "  --https-listen ADDR:PORT  HTTPS listener, certificates from the table's tls section\n"
+         "                            (docs/tls.md; default: none)\n"
+         "  --trusted-proxies CIDRS   peers whose X-Forwarded-For/-Proto are kept (default: none,\n"
+         "                            every peer's are replaced), e.g. 10.0.0.0/8,::1/128\n"
          "  --admin ADDR:PORT         admin listener: /healthz /readyz /api/balancers\n"
          "                            (default 127.0.0.1:9901; port 0 = any free port)\n"
          "  --workers N               worker threads (default: hardware threads)\n"
@@ -90,7 +95,7 @@ ParseResult parse_options(const std::vector<std::string>& args) {
         {"--shutdown-grace", 8}, {"--reload-debounce", 9}, {"--max-body-bytes", 10},
         {"--manager-allow", 11}, {"--manager-token-file", 12}, {"--max-header-bytes", 13},
         {"--max-header-count", 14}, {"--max-request-line", 15}, {"--header-timeout", 16},
-        {"--idle-timeout", 17}};
+        {"--idle-timeout", 17}, {"--https-listen", 18}, {"--trusted-proxies", 19}};
     auto it = kWithValue.find(arg);
     if (it == kWithValue.end()) return fail("unknown option '" + arg + "'");
     if (!has_value) {
@@ -145,6 +150,14 @@ ParseResult parse_options(const std::vector<std::string>& args) {
         if (!config::parse_duration(value, d, err) || d.count() <= 0)
           return fail(arg + ": " + (err.empty() ? "must be positive" : err));
         (it->second == 16 ? o.header_timeout : o.idle_timeout) = d;
+        break;
+      case 18:
+        if (!parse_host_port(value, o.https_listen.emplace()))
+          return fail("--https-listen wants ADDR:PORT, got '" + value + "'");
+        break;
+      case 19:
+        if (!core::CidrSet::parse(value, err)) return fail("--trusted-proxies: " + err);
+        o.trusted_proxies = value;
         break;
     }
   }

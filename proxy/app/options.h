@@ -19,6 +19,8 @@ struct HostPort {
 struct Options {
   std::string table;                              // --table FILE (required)
   HostPort listen{"127.0.0.1", 8080};             // --listen ADDR:PORT
+  std::optional<HostPort> https_listen;           // --https-listen ADDR:PORT; unset = no HTTPS
+  std::string trusted_proxies;                    // --trusted-proxies CIDR,CIDR (checked; default none)
   HostPort admin{"127.0.0.1", 9901};              // --admin ADDR:PORT
   int workers = 0;                                // --workers N; 0 = hardware threads
   std::string access_log = "-";                   // --access-log FILE|-|off

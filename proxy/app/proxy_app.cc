@@ -69,6 +69,21 @@ void ProxyApp::publish(const config::Table& table) {
   info_.loaded_at = std::chrono::system_clock::now();
 }
 
+// Control thread: loads the certificates the table names; they go live with the table.
+TableWatcher::Prepared ProxyApp::prepare_tls(const config::Table& table) {
+  tls::TlsTerminator::Prepared p = tls_->prepare(table);
+  TableWatcher::Prepared out;
+  out.errors = std::move(p.errors);
+  if (!out.errors.empty()) return out;
+  out.commit = [this, set = std::move(p.set)] {
+    if (set == tls_->current()) return;
+    tls_->publish(set);
+    log_.info("tls: serving " + std::to_string(set->size() - 1) + " certificates (+ the default: " +
+              set->certificate_for("").subject + ")");
+  };
+  return out;
+}
+
 void ProxyApp::republish() {
   // The watcher's table and the generation belong to the control thread: run there and wait (the
   // control thread never waits for the admin thread, so this cannot deadlock; the bound covers a
@@ -167,6 +182,13 @@ int ProxyApp::run() {
   net::ServerOptions so;
   so.listen_address = options_.listen.host;
   so.listen_port = options_.listen.port;
+  if (options_.https_listen) {
+    so.https_listen = true;
+    so.https_listen_address = options_.https_listen->host;
+    so.https_listen_port = options_.https_listen->port;
+  }
+  std::string trusted_error;
+  so.trusted_proxies = core::CidrSet::parse(options_.trusted_proxies, trusted_error).value_or(core::CidrSet());
   so.workers = options_.workers > 0 ? options_.workers
                                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   so.max_body_bytes = options_.max_body_bytes;
@@ -187,6 +209,12 @@ int ProxyApp::run() {
   watcher_ = std::make_unique<TableWatcher>(control_, options_.table, log_,
                                             [this](const config::Table& t) { publish(t); }, wo);
   watcher_->on_result([this](bool ok) { metrics_->table_reloaded(ok, generation_); });
+  if (options_.https_listen) {
+    tls::TlsSettings ts;
+    ts.log_info = [this](const std::string& line) { log_.info(line); };
+    tls_ = std::make_unique<tls::TlsTerminator>(std::move(ts));
+    watcher_->on_prepare([this](const config::Table& t) { return prepare_tls(t); });
+  }
   if (!watcher_->reload("startup")) {
     log_.error("no valid table at startup, exiting: " + options_.table);
     return 1;

@@ -24,6 +24,7 @@
 #include "proxy/health/health_checker.h"
 #include "proxy/health/heartbeat_poller.h"
 #include "proxy/net/proxy_server.h"
+#include "proxy/tls/tls_terminator.h"
 
 namespace kb::proxy::app {
 
@@ -40,9 +41,13 @@ class ProxyApp {
 
   // Where the admin handlers live (also for later areas: manager, metrics).
   admin::AdminServer& admin() { return *admin_; }
+  // TLS termination for the --https-listen listener; null without that flag. Its certificate
+  // set follows the table (prepared with every reload, published with the table).
+  tls::TlsTerminator* tls() { return tls_.get(); }
 
  private:
   void publish(const config::Table& table);
+  TableWatcher::Prepared prepare_tls(const config::Table& table);
   void republish();  // admin thread: re-apply manager edits to the current table, on the control thread
   void register_admin_handlers();
   void write_port_file();
@@ -64,6 +69,7 @@ class ProxyApp {
   std::unique_ptr<admin::ProxyMetrics> metrics_;
   std::unique_ptr<admin::AdminServer> admin_;
   std::unique_ptr<TableWatcher> watcher_;
+  std::unique_ptr<tls::TlsTerminator> tls_;
 
   mutable std::mutex current_mutex_;  // guards current_ and info_ (control thread vs admin thread)
   std::shared_ptr<const core::Snapshot> current_;

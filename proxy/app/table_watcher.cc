@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "proxy/config/table_yaml.h"
+#include "proxy/config/validate.h"
 
 namespace kb::proxy::app {
 
@@ -88,18 +89,29 @@ void TableWatcher::schedule() {
   });
 }
 
+bool TableWatcher::reject(std::string_view reason, const std::vector<config::ConfigError>& errors) {
+  ++reloads_failed_;
+  // One line per problem, each naming file:line:column: field, so they grep well.
+  std::string prefix = "table rejected (" + std::string(reason) + "), " +
+                       (current_ ? "keeping the current table" : "no table loaded") + ": ";
+  for (const auto& e : errors) log_.error(prefix + e.to_string());
+  if (on_result_) on_result_(false);
+  return false;
+}
+
 bool TableWatcher::reload(std::string_view reason) {
   config::TableResult result = parser_.load_file(path_);
-  if (!result.ok()) {
-    ++reloads_failed_;
-    // One line per problem, each naming file:line:column: field, so they grep well.
-    std::string prefix = "table rejected (" + std::string(reason) + "), " +
-                         (current_ ? "keeping the current table" : "no table loaded") + ": ";
-    for (const auto& e : result.errors) log_.error(prefix + e.to_string());
-    if (on_result_) on_result_(false);
-    return false;
+  if (!result.ok()) return reject(reason, result.errors);
+  Prepared prepared;
+  if (prepare_) prepared = prepare_(result.table);
+  if (!prepared.errors.empty()) {
+    std::string text;  // read again for the line numbers: only on this rare path
+    if (config::read_text_file(path_, text)) config::locate_fields(text, prepared.errors);
+    for (auto& e : prepared.errors) e.source = path_;
+    return reject(reason, prepared.errors);
   }
   if (current_ && *current_ == result.table) {
+    if (prepared.commit) prepared.commit();
     ++reloads_unchanged_;
     log_.debug("table " + path_ + " (" + std::string(reason) + ") unchanged");
     return true;
@@ -113,6 +125,7 @@ bool TableWatcher::reload(std::string_view reason) {
     if (on_result_) on_result_(false);
     return false;
   }
+  if (prepared.commit) prepared.commit();
   current_ = std::move(result.table);
   ++reloads_ok_;
   if (on_result_) on_result_(true);

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -21,6 +22,7 @@
 #include "proxy/app/log.h"
 #include "proxy/config/table.h"
 #include "proxy/config/table_cache.h"
+#include "proxy/config/table_yaml.h"
 
 namespace kb::proxy::app {
 
@@ -44,6 +46,18 @@ class TableWatcher {
   // Called after every reload attempt that was not a no-op: true = published, false = rejected.
   void on_result(std::function<void(bool)> callback) { on_result_ = std::move(callback); }
 
+  // Checks what a valid table names outside its own text (certificate files, proxy/tls/) on
+  // every reload, an unchanged table included (SIGHUP after certificates were rotated on disk).
+  // Problems carry field paths ("tls[0].key"); the watcher adds the file, line and column and
+  // rejects the whole table, the current one staying. `commit` runs once the table is published
+  // (or found unchanged), so what was prepared goes live with it and not before.
+  struct Prepared {
+    std::vector<config::ConfigError> errors;
+    std::function<void()> commit;
+  };
+  using Prepare = std::function<Prepared(const config::Table&)>;
+  void on_prepare(Prepare prepare) { prepare_ = std::move(prepare); }
+
   // Starts watching the directory (throws std::system_error if inotify fails).
   void start();
   void stop();
@@ -60,6 +74,7 @@ class TableWatcher {
   void do_read();
   void on_events(std::size_t bytes);
   void schedule();
+  bool reject(std::string_view reason, const std::vector<config::ConfigError>& errors);
 
   boost::asio::io_context& io_;
   std::string path_;
@@ -68,6 +83,7 @@ class TableWatcher {
   Logger& log_;
   Publish publish_;
   std::function<void(bool)> on_result_;
+  Prepare prepare_;
   Options options_;
   int inotify_fd_ = -1;
   std::unique_ptr<boost::asio::posix::stream_descriptor> stream_;

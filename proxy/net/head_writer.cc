@@ -70,7 +70,7 @@ void write_request_head(const RequestHead& head, const Fields& in, std::string& 
         // Beast has no enum for the X-Forwarded-* family.
         const std::string_view n = f.name_string();
         if (iequals(n, "x-forwarded-for")) {
-          xff.push_back(f.value());
+          if (head.keep_forwarded_for) xff.push_back(f.value());
           continue;
         }
         if (iequals(n, "x-forwarded-proto") || iequals(n, "x-forwarded-host")) continue;
@@ -120,6 +120,7 @@ void write_response_head(const ResponseHead& head, const Fields& in, std::string
       if (head.keep_content_length) append_field(out, f.name_string(), f.value());
       continue;
     }
+    if (!head.hsts.empty() && name == http::field::strict_transport_security) continue;
     if (head.rewrite != nullptr && is_reverse_rewritten(name, f.name_string())) {
       out.append(f.name_string());
       out.append(": ");
@@ -130,6 +131,7 @@ void write_response_head(const ResponseHead& head, const Fields& in, std::string
     append_field(out, f.name_string(), f.value());
   }
   if (!head.set_cookie.empty()) append_field(out, "Set-Cookie", head.set_cookie);
+  if (!head.hsts.empty()) append_field(out, "Strict-Transport-Security", head.hsts);
   if (head.upgrade) {
     if (!upgrade_value.empty()) append_field(out, "Upgrade", upgrade_value);
     out.append("Connection: Upgrade\r\n");

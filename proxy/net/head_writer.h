@@ -25,7 +25,12 @@ struct RequestHead {
   std::string_view target;          // origin-form
   std::string_view host;            // Host sent to the member
   std::string_view client_ip;       // appended to X-Forwarded-For
-  std::string_view proto;           // X-Forwarded-Proto
+  std::string_view proto;           // X-Forwarded-Proto (core::decide_forwarded(...).proto)
+  // true: the request's X-Forwarded-For chain is kept and client_ip appended; false: the chain
+  // is dropped and X-Forwarded-For is client_ip alone. Set it from
+  // core::decide_forwarded(peer in --trusted-proxies, ...).keep_incoming_for; the default keeps
+  // the behaviour from before --trusted-proxies until the shell passes the decision.
+  bool keep_forwarded_for = true;
   std::string_view forwarded_host;  // X-Forwarded-Host (client's Host), "" = omit
   Framing framing = Framing::kNone;
   uint64_t content_length = 0;
@@ -49,6 +54,9 @@ struct ResponseHead {
   bool keep_content_length = false;  // HEAD / 304: forward the member's Content-Length as is
   const ReverseRule* rewrite = nullptr;  // ProxyPassReverse, nullptr = off
   std::string_view set_cookie;           // route cookie value, "" = none
+  // Strict-Transport-Security value for HTTPS responses (core::TlsPolicy::hsts), "" = none; when
+  // set it replaces the member's own header.
+  std::string_view hsts;
 };
 
 // Appends "HTTP/1.1 STATUS REASON\r\n...\r\n\r\n" to `out`.

@@ -62,6 +62,7 @@
 #include <memory>
 #include <string>
 
+#include "proxy/core/cidr.h"
 #include "proxy/core/snapshot.h"
 #include "proxy/net/server_stats.h"
 
@@ -80,6 +81,12 @@ struct ServerOptions {
   std::chrono::milliseconds upstream_idle_timeout{30000};  // pooled upstream connections
   std::size_t upstream_max_idle_per_member = 64;           // per worker
   std::string public_scheme = "http";                      // X-Forwarded-Proto
+  // --https-listen (docs/tls.md): a second listener terminating TLS with tls::TlsTerminator.
+  bool https_listen = false;
+  std::string https_listen_address = "127.0.0.1";
+  uint16_t https_listen_port = 8443;  // 0 = let the OS choose (tests)
+  // --trusted-proxies: peers whose X-Forwarded-For/-Proto are kept (core::decide_forwarded).
+  core::CidrSet trusted_proxies;
 };
 
 // One line of the access log, produced on the worker thread when a request completes.

@@ -51,6 +51,22 @@ TEST(Options, LimitsAreChecked) {
   EXPECT_TRUE(parse_options({"--table=t", "--max-header-count=1"}).ok());
 }
 
+TEST(Options, HttpsListenAndTrustedProxies) {
+  auto r = parse_options({"--table", "t"});
+  EXPECT_FALSE(r.options.https_listen.has_value());  // off when absent
+  EXPECT_EQ(r.options.trusted_proxies, "");           // nobody trusted
+  r = parse_options({"--table", "t", "--https-listen", "0.0.0.0:8443", "--trusted-proxies=10.0.0.0/8, ::1/128"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_TRUE(r.options.https_listen.has_value());
+  EXPECT_EQ(r.options.https_listen->host, "0.0.0.0");
+  EXPECT_EQ(r.options.https_listen->port, 8443);
+  EXPECT_EQ(r.options.trusted_proxies, "10.0.0.0/8, ::1/128");
+  EXPECT_EQ(parse_options({"--table", "t", "--https-listen", "443"}).error,
+            "--https-listen wants ADDR:PORT, got '443'");
+  EXPECT_EQ(parse_options({"--table", "t", "--trusted-proxies", "10.0.0.0/8,everyone"}).error,
+            "--trusted-proxies: not an IP address or CIDR: 'everyone'");
+}
+
 TEST(Options, ClearErrors) {
   EXPECT_EQ(parse_options({}).error, "--table FILE is required");
   EXPECT_EQ(parse_options({"--table"}).error, "--table needs a value");

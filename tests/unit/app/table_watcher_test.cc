@@ -112,6 +112,36 @@ TEST_F(TableWatcherTest, BadTableKeepsTheCurrentOneAndNamesFileLineAndField) {
   EXPECT_NE(text.find("balancers[0].members[0].loadfactor"), std::string::npos) << text;
 }
 
+TEST_F(TableWatcherTest, PrepareRejectsWithLineAndCommitsOnlyWhatGoesLive) {
+  boost::asio::io_context io;
+  write("table.yaml", kTableA);
+  TableWatcher w(io, dir_ + "/table.yaml", log_, publish_);
+  std::vector<std::string> committed;
+  bool refuse = false;
+  w.on_prepare([&](const config::Table& t) {
+    TableWatcher::Prepared p;
+    if (refuse) p.errors.push_back({"", 0, 0, "balancers[0].members[0].url", "refused by the hook"});
+    const std::size_t members = t.balancers[0].members.size();
+    p.commit = [&committed, members] { committed.push_back(std::to_string(members)); };
+    return p;
+  });
+  ASSERT_TRUE(w.reload("startup"));
+  EXPECT_TRUE(w.reload("SIGHUP"));  // unchanged: still prepared and committed (rotated files)
+  EXPECT_EQ(w.reloads_unchanged(), 1u);
+  refuse = true;
+  write("table.yaml", kTableB);
+  EXPECT_FALSE(w.reload("SIGHUP"));
+  EXPECT_EQ(committed, (std::vector<std::string>{"1", "1"}));
+  EXPECT_EQ(published_.size(), 1u);
+  EXPECT_NE(log_text().find("keeping the current table: " + dir_ +
+                            "/table.yaml:4:15: balancers[0].members[0].url: refused by the hook"),
+            std::string::npos)
+      << log_text();
+  refuse = false;
+  EXPECT_TRUE(w.reload("SIGHUP"));
+  EXPECT_EQ(committed.back(), "2");
+}
+
 TEST_F(TableWatcherTest, MissingFileIsAnError) {
   boost::asio::io_context io;
   TableWatcher w(io, dir_ + "/none.yaml", log_, publish_);

@@ -53,6 +53,42 @@ TEST(HeadWriter, RequestDropsHopByHopAndAddsForwardedHeaders) {
             "\r\n");
 }
 
+TEST(HeadWriter, UntrustedPeerForwardedForIsReplaced) {
+  const auto in = fields({{"Host", "h"}, {"X-Forwarded-For", "6.6.6.6"}, {"X-Forwarded-For", "7.7.7.7"},
+                          {"X-Forwarded-Proto", "https"}});
+  RequestHead h;
+  h.method = "GET";
+  h.target = "/";
+  h.host = "h";
+  h.client_ip = "203.0.113.9";
+  h.proto = "http";  // core::decide_forwarded(false, "https", "http").proto
+  h.keep_forwarded_for = false;
+  std::string out;
+  write_request_head(h, in, out);
+  EXPECT_EQ(out, "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: http\r\n\r\n");
+  out.clear();
+  h.keep_forwarded_for = true;  // a trusted proxy: its chain, then its address
+  write_request_head(h, in, out);
+  EXPECT_EQ(out,
+            "GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 6.6.6.6, 7.7.7.7, 203.0.113.9\r\n"
+            "X-Forwarded-Proto: http\r\n\r\n");
+}
+
+TEST(HeadWriter, ResponseHstsReplacesTheMembersHeader) {
+  const auto in = fields({{"Strict-Transport-Security", "max-age=1"}, {"Content-Length", "0"}});
+  ResponseHead h;
+  h.framing = Framing::kLength;
+  std::string out;
+  write_response_head(h, in, out);
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=1\r\nContent-Length: 0\r\n\r\n");
+  out.clear();
+  h.hsts = "max-age=31536000; includeSubDomains";
+  write_response_head(h, in, out);
+  EXPECT_EQ(out,
+            "HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=31536000; includeSubDomains\r\n"
+            "Content-Length: 0\r\n\r\n");
+}
+
 TEST(HeadWriter, RequestContentLengthAndUpgrade) {
   const auto in = fields({{"Host", "h"},
                           {"Connection", "Upgrade"},
