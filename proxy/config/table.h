@@ -118,7 +118,7 @@ struct Route {
   std::string balancer;  // name of a Balancer in the table
   // sslredirect: answer plain-HTTP requests with 308 to https://. Unset = on when the route's host
   // has a certificate in `tls` (as ingress-nginx), off otherwise (core/tls_policy.h decides).
-  std::optional<bool> ssl_redirect;
+  std::optional<bool> ssl_redirect{};
   friend bool operator==(const Route&, const Route&) = default;
 };
 
