@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kb::proxy::config {
@@ -111,11 +112,96 @@ struct Balancer {
   friend bool operator==(const Balancer&, const Balancer&) = default;
 };
 
+// --- Route matches and actions beyond host + path (Gateway API HTTPRoute, ingress-nginx) ---
+
+enum class MatchType { kExact, kRegex };  // Gateway API's Exact / RegularExpression
+
+// A request header or query parameter condition. Header names compare case-insensitively, query
+// parameter names case-sensitively (Gateway API); a regex must match the whole value.
+struct ValueMatch {
+  std::string name;
+  std::string value;  // the exact value, or an ECMAScript regex
+  MatchType type = MatchType::kExact;
+  friend bool operator==(const ValueMatch&, const ValueMatch&) = default;
+};
+
+// URL rewrite (Gateway API URLRewrite, ingress-nginx rewrite-target). At most one path form.
+struct PathRewrite {
+  std::string replace_full;    // the whole path becomes this
+  std::string replace_prefix;  // the matched route prefix is replaced by this
+  std::string regex;           // with `replacement`: nginx `rewrite regex replacement` ($1..$9)
+  std::string replacement;
+  std::string hostname;        // Host sent to the member (beats preservehost)
+  bool empty() const { return replace_full.empty() && replace_prefix.empty() && regex.empty() && hostname.empty(); }
+  friend bool operator==(const PathRewrite&, const PathRewrite&) = default;
+};
+
+// Redirect answered by the proxy itself (Gateway API RequestRedirect, ingress-nginx
+// permanent-redirect / app-root). Unset parts keep the request's.
+struct Redirect {
+  std::string url;             // a literal Location (ingress-nginx permanent-redirect); excludes the rest
+  std::string scheme;          // "http" / "https"
+  std::string hostname;
+  std::optional<uint16_t> port;
+  std::string replace_full;    // path
+  std::string replace_prefix;
+  int status = 302;            // 301, 302, 303, 307, 308
+  bool enabled() const {
+    return !url.empty() || !scheme.empty() || !hostname.empty() || port || !replace_full.empty() ||
+           !replace_prefix.empty();
+  }
+  friend bool operator==(const Redirect&, const Redirect&) = default;
+};
+
+// Gateway API HTTPHeaderFilter: set replaces, add appends, remove deletes (names case-insensitive).
+struct HeaderModifier {
+  std::vector<std::pair<std::string, std::string>> set;
+  std::vector<std::pair<std::string, std::string>> add;
+  std::vector<std::string> remove;
+  bool empty() const { return set.empty() && add.empty() && remove.empty(); }
+  friend bool operator==(const HeaderModifier&, const HeaderModifier&) = default;
+};
+
+// One of several balancers a route splits its traffic between (Gateway API weighted backendRefs).
+struct WeightedBackend {
+  std::string balancer;
+  int weight = 1;  // 0..1000000; 0 = no new sessions (existing ones stay, GEP-1619)
+  friend bool operator==(const WeightedBackend&, const WeightedBackend&) = default;
+};
+
+// ingress-nginx canary rules: which of the route's backends is the canary and what forces a
+// request onto it (header, then cookie, then the weights).
+struct Canary {
+  std::string balancer;     // one of the route's backends
+  std::string header;       // "always" -> canary, "never" -> not, else (or headervalue) fall through
+  std::string header_value; // when set: exactly this value -> canary, anything else falls through
+  std::string cookie;       // "always" -> canary, "never" -> not, else the weights decide
+  bool enabled() const { return !balancer.empty(); }
+  friend bool operator==(const Canary&, const Canary&) = default;
+};
+
 struct Route {
   std::string host;  // "" = any host; "app.example.com" exact; "*.example.com" one label wildcard
   std::string path = "/";
   PathType path_type = PathType::kPrefix;
-  std::string balancer;  // name of a Balancer in the table
+  std::string balancer;  // name of a Balancer in the table ("" with `backends` or a redirect)
+  // Matches beyond host + path (all must hold); precedence in core/router.h.
+  std::vector<std::string> methods;      // any of these ("GET"); empty = any method
+  std::vector<ValueMatch> headers;
+  std::vector<ValueMatch> query_params;
+  // Actions, applied by the proxy in this order: allow, redirect, body limit, rewrite, headers.
+  std::vector<std::string> allow;        // source CIDRs ("10.0.0.0/8", "::1/128"); empty = all; else 403
+  Redirect redirect;                     // answered by the proxy; no balancer needed
+  PathRewrite rewrite;
+  HeaderModifier request_headers;
+  HeaderModifier response_headers;
+  std::optional<uint64_t> max_body_size;  // bytes; a larger request body gets 413
+  std::optional<Duration> connect_timeout;  // overrides the members'
+  std::optional<Duration> timeout;          // read (response) timeout
+  std::optional<Duration> send_timeout;     // between two writes of the request to the member
+  std::optional<int> maxattempts;           // overrides the balancer's
+  std::vector<WeightedBackend> backends;  // instead of `balancer`: a weighted, sticky split
+  Canary canary;
   // sslredirect: answer plain-HTTP requests with 308 to https://. Unset = on when the route's host
   // has a certificate in `tls` (as ingress-nginx), off otherwise (core/tls_policy.h decides).
   std::optional<bool> ssl_redirect{};

@@ -113,18 +113,106 @@ std::string balancer_text(const Balancer& b) {
   return std::string(out.c_str()) + "\n";
 }
 
+void emit_strings(YAML::Emitter& out, const char* key, const std::vector<std::string>& items) {
+  if (items.empty()) return;
+  out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+  for (const std::string& i : items) out << YAML::DoubleQuoted << i;
+  out << YAML::EndSeq;
+}
+
+void emit_value_matches(YAML::Emitter& out, const char* key, const std::vector<ValueMatch>& matches) {
+  if (matches.empty()) return;
+  out << YAML::Key << key << YAML::Value << YAML::BeginSeq;
+  for (const ValueMatch& m : matches) {
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << m.name << YAML::Key << "value"
+        << YAML::Value << YAML::DoubleQuoted << m.value;
+    if (m.type == MatchType::kRegex) out << YAML::Key << "type" << YAML::Value << "RegularExpression";
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
+void emit_pairs(YAML::Emitter& out, const char* key, const std::vector<std::pair<std::string, std::string>>& pairs) {
+  if (pairs.empty()) return;
+  out << YAML::Key << key << YAML::Value << YAML::BeginMap;
+  for (const auto& [name, value] : pairs) out << YAML::Key << name << YAML::Value << YAML::DoubleQuoted << value;
+  out << YAML::EndMap;
+}
+
+void emit_header_modifier(YAML::Emitter& out, const char* key, const HeaderModifier& hm) {
+  if (hm.empty()) return;
+  out << YAML::Key << key << YAML::Value << YAML::BeginMap;
+  emit_pairs(out, "set", hm.set);
+  emit_pairs(out, "add", hm.add);
+  emit_strings(out, "remove", hm.remove);
+  out << YAML::EndMap;
+}
+
+void emit_string(YAML::Emitter& out, const char* key, const std::string& value) {
+  if (!value.empty()) out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << value;
+}
+
+void emit_route(YAML::Emitter& out, const Route& r) {
+  out << YAML::BeginMap;
+  if (!r.host.empty()) out << YAML::Key << "host" << YAML::Value << YAML::DoubleQuoted << r.host;
+  out << YAML::Key << "path" << YAML::Value << YAML::DoubleQuoted << r.path;
+  out << YAML::Key << "pathtype" << YAML::Value << (r.path_type == PathType::kExact ? "Exact" : "Prefix");
+  emit_string(out, "balancer", r.balancer);
+  emit_strings(out, "methods", r.methods);
+  emit_value_matches(out, "headers", r.headers);
+  emit_value_matches(out, "queryparams", r.query_params);
+  emit_strings(out, "allow", r.allow);
+  if (r.redirect.enabled()) {
+    const Redirect& rd = r.redirect;
+    out << YAML::Key << "redirect" << YAML::Value << YAML::BeginMap;
+    emit_string(out, "url", rd.url);
+    emit_string(out, "scheme", rd.scheme);
+    emit_string(out, "hostname", rd.hostname);
+    if (rd.port) out << YAML::Key << "port" << YAML::Value << *rd.port;
+    emit_string(out, "replacefull", rd.replace_full);
+    emit_string(out, "replaceprefix", rd.replace_prefix);
+    if (rd.status != Redirect{}.status) out << YAML::Key << "status" << YAML::Value << rd.status;
+    out << YAML::EndMap;
+  }
+  if (!r.rewrite.empty()) {
+    out << YAML::Key << "rewrite" << YAML::Value << YAML::BeginMap;
+    emit_string(out, "replacefull", r.rewrite.replace_full);
+    emit_string(out, "replaceprefix", r.rewrite.replace_prefix);
+    emit_string(out, "regex", r.rewrite.regex);
+    emit_string(out, "replacement", r.rewrite.replacement);
+    emit_string(out, "hostname", r.rewrite.hostname);
+    out << YAML::EndMap;
+  }
+  emit_header_modifier(out, "requestheaders", r.request_headers);
+  emit_header_modifier(out, "responseheaders", r.response_headers);
+  if (r.max_body_size) out << YAML::Key << "maxbodysize" << YAML::Value << *r.max_body_size;
+  if (r.connect_timeout) out << YAML::Key << "connecttimeout" << YAML::Value << duration_text(*r.connect_timeout);
+  if (r.timeout) out << YAML::Key << "timeout" << YAML::Value << duration_text(*r.timeout);
+  if (r.send_timeout) out << YAML::Key << "sendtimeout" << YAML::Value << duration_text(*r.send_timeout);
+  if (r.maxattempts) out << YAML::Key << "maxattempts" << YAML::Value << *r.maxattempts;
+  if (!r.backends.empty()) {
+    out << YAML::Key << "backends" << YAML::Value << YAML::BeginSeq;
+    for (const WeightedBackend& b : r.backends)
+      out << YAML::Flow << YAML::BeginMap << YAML::Key << "balancer" << YAML::Value << YAML::DoubleQuoted << b.balancer
+          << YAML::Key << "weight" << YAML::Value << b.weight << YAML::EndMap;
+    out << YAML::EndSeq;
+  }
+  if (r.canary.enabled()) {
+    out << YAML::Key << "canary" << YAML::Value << YAML::BeginMap;
+    emit_string(out, "balancer", r.canary.balancer);
+    emit_string(out, "header", r.canary.header);
+    emit_string(out, "headervalue", r.canary.header_value);
+    emit_string(out, "cookie", r.canary.cookie);
+    out << YAML::EndMap;
+  }
+  if (r.ssl_redirect) out << YAML::Key << "sslredirect" << YAML::Value << *r.ssl_redirect;
+  out << YAML::EndMap;
+}
+
 std::string routes_text(const std::vector<Route>& routes) {
   YAML::Emitter out;
   out << YAML::BeginSeq;
-  for (const Route& r : routes) {
-    out << YAML::BeginMap;
-    if (!r.host.empty()) out << YAML::Key << "host" << YAML::Value << YAML::DoubleQuoted << r.host;
-    out << YAML::Key << "path" << YAML::Value << YAML::DoubleQuoted << r.path;
-    out << YAML::Key << "pathtype" << YAML::Value << (r.path_type == PathType::kExact ? "Exact" : "Prefix");
-    out << YAML::Key << "balancer" << YAML::Value << YAML::DoubleQuoted << r.balancer;
-    if (r.ssl_redirect) out << YAML::Key << "sslredirect" << YAML::Value << *r.ssl_redirect;
-    out << YAML::EndMap;
-  }
+  for (const Route& r : routes) emit_route(out, r);
   out << YAML::EndSeq;
   return std::string(out.c_str()) + "\n";
 }

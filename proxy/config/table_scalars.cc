@@ -1,7 +1,10 @@
 // Scalar parsers shared by the YAML codec, the controller's annotations and the balancer-manager:
 // one spelling of each Apache value everywhere.
+#include <arpa/inet.h>
+
 #include <cctype>
 #include <charconv>
+#include <cstring>
 
 #include "proxy/config/table_yaml.h"
 
@@ -141,6 +144,52 @@ bool parse_sticky_session(std::string_view text, StickySession& sticky, std::str
   }
   sticky.cookie = std::move(cookie);
   sticky.url_param = std::move(param);
+  return true;
+}
+
+bool parse_size(std::string_view text, uint64_t& out, std::string& error) {
+  uint64_t value = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  const std::string_view unit(p, text.data() + text.size() - p);
+  int shift = -1;
+  if (unit.empty()) shift = 0;
+  else if (unit == "k" || unit == "K") shift = 10;
+  else if (unit == "m" || unit == "M") shift = 20;
+  else if (unit == "g" || unit == "G") shift = 30;
+  if (ec != std::errc() || p == text.data() || shift < 0 || value > (uint64_t{1} << 50) >> shift) {
+    error = "must be a size like 1048576, \"512k\", \"10m\" or \"1g\"; got '" + std::string(text) + "'";
+    return false;
+  }
+  out = value << shift;
+  return true;
+}
+
+bool parse_cidr(std::string_view text, Cidr& out, std::string& error) {
+  const auto slash = text.find('/');
+  const std::string address(text.substr(0, slash));
+  Cidr c;
+  int max_prefix = 128;
+  if (in6_addr a6{}; inet_pton(AF_INET6, address.c_str(), &a6) == 1) {
+    std::memcpy(c.address.data(), &a6, 16);
+  } else if (in_addr a4{}; inet_pton(AF_INET, address.c_str(), &a4) == 1) {
+    c.address[10] = c.address[11] = 0xff;
+    std::memcpy(c.address.data() + 12, &a4, 4);
+    max_prefix = 32;
+  } else {
+    error = "must be an IP address or CIDR like 10.0.0.0/8 or fd00::/8; got '" + std::string(text) + "'";
+    return false;
+  }
+  int prefix = max_prefix;
+  if (slash != std::string_view::npos) {
+    const std::string_view bits = text.substr(slash + 1);
+    const auto [p, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), prefix);
+    if (ec != std::errc() || p != bits.data() + bits.size() || bits.empty() || prefix < 0 || prefix > max_prefix) {
+      error = "has an invalid prefix length (0-" + std::to_string(max_prefix) + "); got '" + std::string(text) + "'";
+      return false;
+    }
+  }
+  c.prefix = prefix + (128 - max_prefix);
+  out = c;
   return true;
 }
 

@@ -14,103 +14,10 @@
 
 #include "proxy/config/validate.h"
 #include "proxy/config/utf8.h"
+#include "proxy/config/yaml_reader.h"
 
 namespace kb::proxy::config {
 namespace {
-
-class Reader {
- public:
-  Reader(std::string source, std::vector<ConfigError>& errors)
-      : source_(std::move(source)), errors_(errors) {}
-
-  void error(const YAML::Node& node, const std::string& field, const std::string& message) {
-    ConfigError e{source_, 0, 0, field, message};
-    if (node.IsDefined() && node.Mark().line >= 0) {
-      e.line = node.Mark().line + 1;
-      e.column = node.Mark().column + 1;
-    }
-    errors_.push_back(std::move(e));
-  }
-
-  // Rejects keys the format does not define: a typo must not silently become a default.
-  void check_keys(const YAML::Node& map, const std::string& path, std::initializer_list<const char*> known) {
-    if (!map.IsMap()) return;
-    for (const auto& kv : map) {
-      const auto key = kv.first.as<std::string>("");
-      bool found = false;
-      for (const char* k : known) found = found || key == k;
-      if (!found) error(kv.first, join(path, key), "unknown key");
-    }
-  }
-
-  static std::string join(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-  }
-
-  bool scalar(const YAML::Node& n, const std::string& field, std::string& out) {
-    if (!n.IsScalar()) {
-      error(n, field, "must be a scalar");
-      return false;
-    }
-    out = n.Scalar();
-    return true;
-  }
-
-  void string(const YAML::Node& map, const char* key, const std::string& path, std::string& out) {
-    const auto n = map[key];
-    if (n.IsDefined() && !n.IsNull()) scalar(n, join(path, key), out);
-  }
-
-  void boolean(const YAML::Node& map, const char* key, const std::string& path, bool& out) {
-    const auto n = map[key];
-    if (!n.IsDefined() || n.IsNull()) return;
-    std::string s;
-    if (!scalar(n, join(path, key), s)) return;
-    // Apache spells booleans On/Off; YAML users write true/false.
-    if (s == "true" || s == "On" || s == "on" || s == "yes") out = true;
-    else if (s == "false" || s == "Off" || s == "off" || s == "no") out = false;
-    else error(n, join(path, key), "must be true/false (or On/Off), got '" + s + "'");
-  }
-
-  template <typename Int>
-  bool integer(const YAML::Node& map, const char* key, const std::string& path, Int& out, long long min,
-               long long max) {
-    const auto n = map[key];
-    if (!n.IsDefined() || n.IsNull()) return false;
-    std::string s;
-    if (!scalar(n, join(path, key), s)) return false;
-    long long v = 0;
-    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size()) {
-      error(n, join(path, key), "must be an integer, got '" + s + "'");
-      return false;
-    }
-    if (v < min || v > max) {
-      error(n, join(path, key), "must be between " + std::to_string(min) + " and " + std::to_string(max));
-      return false;
-    }
-    out = static_cast<Int>(v);
-    return true;
-  }
-
-  bool duration(const YAML::Node& map, const char* key, const std::string& path, Duration& out) {
-    const auto n = map[key];
-    if (!n.IsDefined() || n.IsNull()) return false;
-    std::string s, err;
-    if (!scalar(n, join(path, key), s)) return false;
-    if (!parse_duration(s, out, err)) {
-      error(n, join(path, key), err);
-      return false;
-    }
-    return true;
-  }
-
-  const std::string& source() const { return source_; }
-
- private:
-  std::string source_;
-  std::vector<ConfigError>& errors_;
-};
 
 constexpr std::initializer_list<const char*> kHcKeys = {"hcmethod", "hcuri", "hcinterval", "hcpasses",
                                                         "hcfails", "hcexpect"};
@@ -308,32 +215,6 @@ void read_balancer(Reader& r, const YAML::Node& n, const std::string& path, Bala
         b.members.push_back(std::move(member));
       }
     }
-  }
-}
-
-void read_route(Reader& r, const YAML::Node& n, const std::string& path, Route& route) {
-  if (!n.IsMap()) {
-    r.error(n, path, "must be a map {host, path, pathtype, balancer, sslredirect}");
-    return;
-  }
-  r.check_keys(n, path, {"host", "path", "pathtype", "balancer", "sslredirect"});
-  r.string(n, "host", path, route.host);
-  r.string(n, "path", path, route.path);
-  if (const auto t = n["pathtype"]; t.IsDefined() && !t.IsNull()) {
-    std::string s;
-    if (r.scalar(t, Reader::join(path, "pathtype"), s)) {
-      // Ingress' ImplementationSpecific is ours to define: it behaves as Prefix.
-      if (s == "Prefix" || s == "ImplementationSpecific") route.path_type = PathType::kPrefix;
-      else if (s == "Exact") route.path_type = PathType::kExact;
-      else r.error(t, Reader::join(path, "pathtype"), "must be Exact, Prefix or ImplementationSpecific; got '" + s + "'");
-    }
-  }
-  r.string(n, "balancer", path, route.balancer);
-  if (route.balancer.empty()) r.error(n, Reader::join(path, "balancer"), "is required");
-  if (const auto sr = n["sslredirect"]; sr.IsDefined() && !sr.IsNull()) {
-    bool on = false;
-    r.boolean(n, "sslredirect", path, on);
-    route.ssl_redirect = on;
   }
 }
 

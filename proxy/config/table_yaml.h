@@ -3,6 +3,8 @@
 // reports every problem with the source name, line, column and field path, e.g.
 //   examples/table.yaml:12:7: balancers[0].members[1].loadfactor: must be between 1 and 100
 // Emitting is deterministic (same table, same bytes) so the controller can skip no-op publishes.
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,5 +53,15 @@ const char* to_string(LbMethod method);
 bool parse_hcmethod(std::string_view text, HcMethod& out);
 const char* to_string(HcMethod method);
 bool parse_sticky_session(std::string_view text, StickySession& sticky, std::string& error);  // "JSESSIONID|jsessionid"
+// nginx's size syntax: bytes, or a number with k, m or g (1024-based; "10m", "512k", "0" = no limit).
+bool parse_size(std::string_view text, uint64_t& out, std::string& error);
+// "10.0.0.0/8", "192.168.1.7" (= /32), "fd00::/8", "::1" (= /128). IPv4 is held as IPv4-mapped
+// IPv6 (::ffff:a.b.c.d) with the prefix shifted by 96, so one comparison serves both families.
+struct Cidr {
+  std::array<uint8_t, 16> address{};
+  int prefix = 128;
+  friend bool operator==(const Cidr&, const Cidr&) = default;
+};
+bool parse_cidr(std::string_view text, Cidr& out, std::string& error);
 
 }  // namespace kb::proxy::config

@@ -143,6 +143,10 @@ void validate_table(const Table& table, const YAML::Node& root, const std::strin
     if (r.path.empty() || r.path.front() != '/') fail(at(root, {"routes", i, "path"}), rpath + ".path", "must start with '/'");
     if (!r.balancer.empty() && !balancer_names.contains(r.balancer))
       fail(at(root, {"routes", i, "balancer"}), rpath + ".balancer", "names no balancer: '" + r.balancer + "'");
+    for (std::size_t j = 0; j < r.backends.size(); ++j)
+      if (!balancer_names.contains(r.backends[j].balancer))
+        fail(at(root, {"routes", i, "backends", j, "balancer"}), rpath + ".backends[" + std::to_string(j) + "].balancer",
+             "names no balancer: '" + r.backends[j].balancer + "'");
   }
   if (!table.default_backend.empty() && !balancer_names.contains(table.default_backend))
     fail(at(root, {"defaultbackend"}), "defaultbackend", "names no balancer: '" + table.default_backend + "'");
