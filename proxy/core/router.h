@@ -16,8 +16,10 @@
 //   Exact   the request path equals the route path ("/foo" does not match "/foo/").
 //   Prefix  element-wise on '/': "/foo" matches "/foo", "/foo/" and "/foo/bar", not "/foobar";
 //           a trailing slash on the route is ignored ("/foo/" == "/foo"); "/" matches everything.
-// Longest match wins (length of the normalized route path); at equal length Exact beats Prefix;
-// identical routes: the first in table order wins.
+// Longest match wins (length of the normalized route path); at equal length Exact beats Prefix.
+// Among routes with the same path, Gateway API's HTTPRoute precedence: a route with methods beats
+// one without, then more header conditions, then more query conditions, then table order. A route
+// whose conditions (route_match.h) fail lets the next candidate try, a shorter prefix included.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -25,6 +27,8 @@
 #include <vector>
 
 #include "proxy/config/table.h"
+#include "proxy/core/request_view.h"
+#include "proxy/core/route_match.h"
 
 namespace kb::proxy::core {
 
@@ -36,29 +40,27 @@ class Router {
   // Routes that name a balancer not in `table` are skipped (the codec's validation rejects them).
   static Router compile(const config::Table& table);
 
-  // What a request matched: indexes into table.balancers and table.routes. A request served by
-  // the default backend has a balancer and route == kNoMatch.
-  struct Match {
-    int32_t balancer = kNoMatch;
-    int32_t route = kNoMatch;
-  };
-
   // `host`: lower case, without port. `path`: the request path (a query string is ignored).
-  // Returns the index into table.balancers, or kNoMatch.
-  int32_t match(std::string_view host, std::string_view path) const { return match_route(host, path).balancer; }
-  // The same, with the route (for per-route settings such as sslredirect, core/tls_policy.h).
-  Match match_route(std::string_view host, std::string_view path) const;
+  // Returns the index into table.balancers, or kNoMatch. Knows only host and path: routes with
+  // methods, headers or query conditions are passed over; a weighted route gives its first
+  // backend; a redirect-only route has no balancer and gives the default backend.
+  int32_t match(std::string_view host, std::string_view path) const;
+
+  // The whole request: the index into table.routes of the route that serves it, or kNoMatch
+  // (then default_backend() applies).
+  int32_t match_route(const RequestView& request) const;
+  int32_t default_backend() const { return default_backend_; }
 
  private:
   struct PrefixEntry {
     std::string path;  // normalized: no trailing '/', except "/" itself
-    Match target;
+    int32_t route = kNoMatch;
   };
   struct StringHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  using ExactPaths = std::unordered_map<std::string, Match, StringHash, std::equal_to<>>;
+  using ExactPaths = std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>>;
   struct HostGroup {
     ExactPaths exact;                   // pathType Exact
     std::vector<PrefixEntry> prefixes;  // pathType Prefix, longest first
@@ -66,13 +68,18 @@ class Router {
   using GroupIndex = std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>;
 
   HostGroup& group_for(std::string_view host);
-  Match match_group(const HostGroup& group, std::string_view path) const;
+  const HostGroup* group_of(std::string_view host) const;
+  template <typename Accept>
+  int32_t match_group(const HostGroup& group, std::string_view path, const Accept& accept) const;
+  bool precedes(int32_t a, int32_t b) const;  // same path: Gateway API's order
 
   std::vector<HostGroup> groups_;
   GroupIndex exact_hosts_;     // "app.example.com" -> group
   GroupIndex wildcard_hosts_;  // "example.com" (the part after "*.") -> group
   int32_t any_host_ = kNoMatch;  // group index for host "", or kNoMatch
   int32_t default_backend_ = kNoMatch;
+  std::vector<RouteMatch> matches_;      // by route index
+  std::vector<int32_t> route_balancer_;  // by route index: balancer, first backend, or kNoMatch
 };
 
 }  // namespace kb::proxy::core

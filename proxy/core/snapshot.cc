@@ -53,6 +53,26 @@ Balancer* Snapshot::route(std::string_view host, std::string_view path) const {
   return balancers[static_cast<std::size_t>(i)].get();
 }
 
+RouteDecision Snapshot::decide(const RequestView& request, uint64_t random) const {
+  RouteDecision d;
+  const int32_t r = router.match_route(request);
+  if (r == Router::kNoMatch) {
+    const int32_t b = router.default_backend();
+    if (b >= 0 && static_cast<std::size_t>(b) < balancers.size()) d.balancer = balancers[static_cast<std::size_t>(b)].get();
+    return d;
+  }
+  const CompiledRoute& compiled = routes[static_cast<std::size_t>(r)];
+  d.route = compiled.config;
+  d.compiled = &compiled;
+  const BackendChoice choice = choose_backend(compiled, balancers, request, random);
+  d.reason = choice.reason;
+  if (choice.backend < 0) return d;
+  d.backend = d.route->backends.empty() ? -1 : choice.backend;
+  const int32_t b = compiled.balancers[static_cast<std::size_t>(choice.backend)];
+  if (b >= 0 && static_cast<std::size_t>(b) < balancers.size()) d.balancer = balancers[static_cast<std::size_t>(b)].get();
+  return d;
+}
+
 std::shared_ptr<const Snapshot> build_snapshot(config::Table table, StateRegistry& registry,
                                                uint64_t generation) {
   auto snapshot = std::make_shared<Snapshot>();
@@ -74,6 +94,9 @@ std::shared_ptr<const Snapshot> build_snapshot(config::Table table, StateRegistr
   }
   snapshot->router = Router::compile(snapshot->table);
   snapshot->tls = TlsPolicy::compile(snapshot->table);
+  snapshot->routes.reserve(snapshot->table.routes.size());
+  for (const config::Route& r : snapshot->table.routes)
+    snapshot->routes.push_back(CompiledRoute::compile(r, snapshot->table));
   return snapshot;
 }
 

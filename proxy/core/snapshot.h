@@ -9,21 +9,42 @@
 
 #include "proxy/config/table.h"
 #include "proxy/core/balancer.h"
+#include "proxy/core/request_view.h"
+#include "proxy/core/route_decision.h"
 #include "proxy/core/router.h"
 #include "proxy/core/state_registry.h"
 #include "proxy/core/tls_policy.h"
 
 namespace kb::proxy::core {
 
+// Where a request goes: the matched route (with its actions, route_actions.h) and the balancer.
+//   route != nullptr, balancer != nullptr   forward through the route's balancer
+//   route != nullptr, balancer == nullptr   a redirect-only route: answer the redirect
+//   route == nullptr, balancer != nullptr   no route matched: the default backend
+//   route == nullptr, balancer == nullptr   404
+struct RouteDecision {
+  const config::Route* route = nullptr;
+  const CompiledRoute* compiled = nullptr;  // the route's regex and allowlist; set with route
+  Balancer* balancer = nullptr;
+  int32_t backend = -1;  // index into route->backends (-1 for a route with `balancer`)
+  BackendReason reason = BackendReason::kOnly;
+};
+
 struct Snapshot {
   config::Table table;
   std::vector<std::unique_ptr<Balancer>> balancers;  // same order as table.balancers
-  Router router;                                     // matches host + path to a balancer index
+  Router router;                                     // matches a request to a route index
+  std::vector<CompiledRoute> routes;                 // same order as table.routes
   TlsPolicy tls;                                     // sslredirect per route, HSTS per host
   uint64_t generation = 0;
 
-  // The balancer for a request, or nullptr (404). `host` without port, lower-case.
+  // The balancer for a request, or nullptr (404). `host` without port, lower-case. Knows only
+  // host and path (see Router::match): the call the session code makes until it passes the whole
+  // request to decide().
   Balancer* route(std::string_view host, std::string_view path) const;
+
+  // The whole decision for a request; `random` is uniform over uint64 (injected, for the weights).
+  RouteDecision decide(const RequestView& request, uint64_t random) const;
 };
 
 // Builds a snapshot; state for members that exist in `registry` is reused, new members get

@@ -18,7 +18,7 @@ class TlsPolicy {
   TlsPolicy() = default;
   static TlsPolicy compile(const config::Table& table);
 
-  // Whether a route (index into table.routes, as Router::Match::route) redirects plain HTTP;
+  // Whether a route (index into table.routes, as Router::match_route gives) redirects plain HTTP;
   // false for Router::kNoMatch (the default backend never redirects).
   bool ssl_redirect(int32_t route) const {
     return route >= 0 && static_cast<std::size_t>(route) < redirect_.size() && redirect_[static_cast<std::size_t>(route)];

@@ -44,13 +44,15 @@ TEST(TlsPolicy, RouterGivesTheRouteOfAMatch) {
   const auto t = table();
   const auto router = Router::compile(t);
   const auto p = TlsPolicy::compile(t);
-  EXPECT_TRUE(p.ssl_redirect(router.match_route("shop.example.com", "/x").route));
-  const auto plain = router.match_route("shop.example.com", "/plain/y?q=1");
-  EXPECT_EQ(plain.route, 1);
-  EXPECT_EQ(plain.balancer, 0);
-  EXPECT_FALSE(p.ssl_redirect(plain.route));
-  const auto fallback = router.match_route("nobody.test", "/");  // any-host route
-  EXPECT_EQ(fallback.route, 6);
+  auto route_of = [&](std::string_view host, std::string_view target) {
+    return router.match_route(RequestView{"GET", host, target, {}});
+  };
+  EXPECT_TRUE(p.ssl_redirect(route_of("shop.example.com", "/x")));
+  const int32_t plain = route_of("shop.example.com", "/plain/y?q=1");
+  EXPECT_EQ(plain, 1);
+  EXPECT_EQ(router.match("shop.example.com", "/plain/y"), 0);
+  EXPECT_FALSE(p.ssl_redirect(plain));
+  EXPECT_EQ(route_of("nobody.test", "/"), 6);  // any-host route
   EXPECT_EQ(router.match("nobody.test", "/"), 0);
 }
 
