@@ -119,10 +119,12 @@ kube::Condition invalid_spec_condition(const FieldErrors& errors, int64_t genera
 }  // namespace
 
 cfg::Balancer render_service_balancer(const std::string& name, const kube::Service* service,
-                                      const kube::ServicePort* port, const Indexes& indexes, FieldErrors& errors) {
+                                      const kube::ServicePort* port, const Indexes& indexes, FieldErrors& errors,
+                                      const NginxBalancerSettings& nginx) {
   cfg::Balancer b;
   b.name = name;
   if (service == nullptr) return b;
+  apply_nginx_balancer(nginx, b);
   MemberDefaults defaults;
   apply_annotations(service->metadata.annotations, b, defaults, errors);
   if (port == nullptr) return b;

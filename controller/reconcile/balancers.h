@@ -11,6 +11,7 @@
 #include "controller/kube/objects/objects.h"
 #include "controller/reconcile/field_errors.h"
 #include "controller/reconcile/indexes.h"
+#include "controller/reconcile/nginx_annotations.h"
 #include "controller/reconcile/reconcile.h"
 #include "proxy/config/table.h"
 
@@ -18,9 +19,11 @@ namespace kb::controller::reconcile {
 
 // `port` null = the Service or port is missing: the balancer has no members (requests get 503).
 // Problems with the Service's annotations land in `errors` (fields under metadata.annotations).
+// `nginx`: balancer settings from the ingress-nginx annotations of the Ingress that routes here
+// first (nginx_annotations.h), applied before the Service's own annotations, which win.
 proxy::config::Balancer render_service_balancer(const std::string& name, const kube::Service* service,
                                                 const kube::ServicePort* port, const Indexes& indexes,
-                                                FieldErrors& errors);
+                                                FieldErrors& errors, const NginxBalancerSettings& nginx = {});
 
 struct ClusterResult {
   std::optional<proxy::config::Balancer> balancer;  // nullopt: skipped (service/members not exactly one)

@@ -8,7 +8,8 @@ namespace {
 constexpr const char* kLegacyClassAnnotation = "kubernetes.io/ingress.class";
 }
 
-IngressClassFilter::IngressClassFilter(const std::vector<kube::IngressClass>& classes, const Options& options) {
+IngressClassFilter::IngressClassFilter(const std::vector<kube::IngressClass>& classes, const Options& options)
+    : also_(options.also_serve_ingress_class) {
   for (const kube::IngressClass& c : classes) {
     if (c.controller != options.controller_name) continue;
     if (!options.ingress_class_name.empty() && c.metadata.name != options.ingress_class_name) continue;
@@ -18,9 +19,11 @@ IngressClassFilter::IngressClassFilter(const std::vector<kube::IngressClass>& cl
 }
 
 bool IngressClassFilter::is_ours(const kube::Ingress& ingress) const {
-  if (ingress.ingress_class_name) return ours_.contains(*ingress.ingress_class_name);
+  if (ingress.ingress_class_name)
+    return ours_.contains(*ingress.ingress_class_name) || (!also_.empty() && *ingress.ingress_class_name == also_);
   auto legacy = ingress.metadata.annotations.find(kLegacyClassAnnotation);
-  if (legacy != ingress.metadata.annotations.end()) return ours_.contains(legacy->second);
+  if (legacy != ingress.metadata.annotations.end())
+    return ours_.contains(legacy->second) || (!also_.empty() && legacy->second == also_);
   return default_;
 }
 

@@ -5,7 +5,8 @@
 //   - it has no spec.ingressClassName but the legacy annotation kubernetes.io/ingress.class names
 //     one of our classes, or
 //   - it names no class at all and one of our classes carries
-//     ingressclass.kubernetes.io/is-default-class: "true".
+//     ingressclass.kubernetes.io/is-default-class: "true", or
+//   - its class name (either way of naming it) is Options::also_serve_ingress_class.
 #include <set>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@ class IngressClassFilter {
 
  private:
   std::set<std::string> ours_;
+  std::string also_;
   bool default_ = false;
 };
 

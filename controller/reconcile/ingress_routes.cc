@@ -62,7 +62,10 @@ IngressRoutes ingress_routes(const kube::Ingress& ingress, const BackendResolver
     if (!rule.has_http) {
       // Host-only rule: the host is served by the default backend.
       if (!out.default_backend.empty() && !rule.host.empty()) {
-        out.routes.push_back({rule.host, "/", cfg::PathType::kPrefix, out.default_backend});
+        cfg::Route route;
+        route.host = rule.host;
+        route.balancer = out.default_backend;
+        out.routes.push_back(std::move(route));
         out.route_fields.push_back(rpath);
       }
       continue;

@@ -12,6 +12,7 @@
 #include "controller/reconcile/indexes.h"
 #include "controller/reconcile/ingress_class.h"
 #include "controller/reconcile/ingress_routes.h"
+#include "controller/reconcile/nginx_annotations.h"
 
 namespace kb::controller::reconcile {
 namespace {
@@ -21,6 +22,9 @@ namespace cfg = proxy::config;
 constexpr const char* kReasonInvalidSpec = "InvalidSpec";
 constexpr const char* kReasonRouteConflict = "RouteConflict";
 constexpr const char* kReasonServiceClaimed = "ServiceClaimed";
+constexpr const char* kReasonUnsupportedAnnotation = "UnsupportedAnnotation";
+constexpr const char* kReasonInvalidAnnotation = "InvalidAnnotation";
+constexpr const char* kReasonCanary = "CanaryWithoutMain";
 
 template <typename T>
 std::vector<const T*> in_scope_sorted(const std::vector<T>& objects, const Options& options) {
@@ -45,6 +49,7 @@ void report(std::vector<Event>& events, const ObjectRef& object, const char* rea
 struct NeededService {
   const kube::Service* service = nullptr;
   const kube::ServicePort* port = nullptr;
+  NginxBalancerSettings nginx;  // of the first Ingress (by namespace/name) that routes here
 };
 
 class Builder {
@@ -127,28 +132,64 @@ class Builder {
     const std::string key = ns + "/" + sb.name + ":" + port.key;
     if (auto it = claims_.find(key); it != claims_.end()) return it->second;
     const std::string name = service_balancer_name(ns, sb.name, port.key);
-    needed_.try_emplace(name, NeededService{svc, port.port});
+    needed_.try_emplace(name, NeededService{svc, port.port, nginx_balancer_});
     return name;
   }
 
   void ingresses() {
     const IngressClassFilter filter(snapshot_.ingress_classes, options_);
-    std::map<std::tuple<std::string, std::string, cfg::PathType>, std::string> owners;  // route -> ingress
-    std::string default_owner;
+    std::vector<const kube::Ingress*> canaries;  // ingress-nginx canary Ingresses: after every main one
     for (const kube::Ingress* ing : in_scope_sorted(snapshot_.ingresses, options_)) {
       if (!filter.is_ours(*ing)) continue;
-      const std::string& ns = ing->metadata.namespace_name;
-      IngressRoutes r = ingress_routes(*ing, [&](const kube::IngressBackend& b, const std::string& f, FieldErrors& e) {
-        return resolve(ns, b, f, e);
-      });
-      const ObjectRef ref = ref_of(ing->metadata, "networking.k8s.io/v1", "Ingress");
-      report(out_.events, ref, kReasonInvalidSpec, r.errors);
-      FieldErrors conflicts;
+      const NginxIngress nginx = read_nginx_annotations(ing->metadata.annotations);
+      if (nginx.canary.enabled) canaries.push_back(ing);
+      else ingress(*ing, nginx);
+    }
+    for (const kube::Ingress* ing : canaries) ingress(*ing, read_nginx_annotations(ing->metadata.annotations));
+  }
+
+  // The routes of one Ingress (ingress_routes.h) with its ingress-nginx annotations applied.
+  IngressRoutes routes_of(const kube::Ingress& ing, const NginxIngress& nginx, const ObjectRef& ref) {
+    report(out_.events, ref, kReasonUnsupportedAnnotation, nginx.unsupported);
+    report(out_.events, ref, kReasonInvalidAnnotation, nginx.invalid);
+    nginx_balancer_ = nginx.balancer;
+    const std::string& ns = ing.metadata.namespace_name;
+    IngressRoutes r = ingress_routes(ing, [&](const kube::IngressBackend& b, const std::string& f, FieldErrors& e) {
+      return resolve(ns, b, f, e);
+    });
+    nginx_balancer_ = {};
+    std::set<std::string> hosts;
+    for (cfg::Route& route : r.routes) {
+      apply_nginx_route(nginx, route);
+      hosts.insert(route.host);
+    }
+    if (!nginx.app_root.empty()) {  // ingress-nginx app-root: "/" of each host answers 302 to it
+      for (const std::string& host : hosts) {
+        cfg::Route root;
+        root.host = host;
+        root.path_type = cfg::PathType::kExact;
+        root.redirect.replace_full = nginx.app_root;
+        r.routes.push_back(std::move(root));
+        r.route_fields.push_back(std::string("metadata.annotations[") + kNginxAnnotationPrefix + "app-root]");
+      }
+    }
+    return r;
+  }
+
+  void ingress(const kube::Ingress& ing, const NginxIngress& nginx) {
+    const ObjectRef ref = ref_of(ing.metadata, "networking.k8s.io/v1", "Ingress");
+    IngressRoutes r = routes_of(ing, nginx, ref);
+    report(out_.events, ref, kReasonInvalidSpec, r.errors);
+    FieldErrors conflicts;
+    if (nginx.canary.enabled) {
+      add_canary(nginx.canary, r, conflicts);
+      report(out_.events, ref, kReasonCanary, conflicts);
+    } else {
       for (size_t i = 0; i < r.routes.size(); ++i) {
         cfg::Route& route = r.routes[i];
-        auto [it, inserted] = owners.try_emplace({route.host, route.path, route.path_type}, ing->metadata.key());
+        auto [it, inserted] = owners_.try_emplace({route.host, route.path, route.path_type}, ing.metadata.key());
         if (!inserted) {
-          if (it->second != ing->metadata.key())
+          if (it->second != ing.metadata.key())
             conflicts.push_back({r.route_fields[i], "host '" + route.host + "' path '" + route.path +
                                                         "' is already routed by Ingress " + it->second + "; ignored"});
           continue;
@@ -158,21 +199,46 @@ class Builder {
       if (!r.default_backend.empty()) {
         if (out_.table.default_backend.empty()) {
           out_.table.default_backend = r.default_backend;
-          default_owner = ing->metadata.key();
+          default_owner_ = ing.metadata.key();
         } else if (out_.table.default_backend != r.default_backend) {
-          conflicts.push_back({"spec.defaultBackend", "the default backend is already set by Ingress " + default_owner +
+          conflicts.push_back({"spec.defaultBackend", "the default backend is already set by Ingress " + default_owner_ +
                                                           "; ignored"});
         }
       }
       report(out_.events, ref, kReasonRouteConflict, conflicts);
-      out_.ingress_statuses.push_back({ns, ing->metadata.name, kube::IngressStatus{options_.status_addresses}});
+    }
+    out_.ingress_statuses.push_back(
+        {ing.metadata.namespace_name, ing.metadata.name, kube::IngressStatus{options_.status_addresses}});
+  }
+
+  // ingress-nginx canary: each path of the canary Ingress turns the main Ingress's route for the
+  // same host and path into a weighted split (the canary's balancer gets weight of weight_total).
+  void add_canary(const NginxCanary& canary, const IngressRoutes& r, FieldErrors& problems) {
+    for (size_t i = 0; i < r.routes.size(); ++i) {
+      const cfg::Route& c = r.routes[i];
+      cfg::Route* main = nullptr;
+      for (cfg::Route& m : out_.table.routes)
+        if (m.host == c.host && m.path == c.path && m.path_type == c.path_type) main = &m;
+      const std::string where = "host '" + c.host + "' path '" + c.path + "'";
+      if (main == nullptr || main->balancer.empty()) {
+        problems.push_back({r.route_fields[i], "no main Ingress routes " + where + " to a backend; the canary is ignored"});
+      } else if (main->balancer == c.balancer) {
+        problems.push_back({r.route_fields[i], "the canary's backend is the main one for " + where + "; ignored"});
+      } else if (!main->backends.empty()) {
+        problems.push_back({r.route_fields[i], where + " already has a canary; ignored"});
+      } else {
+        const int weight = std::min(canary.weight, canary.weight_total);
+        main->backends = {{main->balancer, canary.weight_total - weight}, {c.balancer, weight}};
+        main->canary = {c.balancer, canary.header, canary.header.empty() ? "" : canary.header_value, canary.cookie};
+        main->balancer.clear();
+      }
     }
   }
 
   void services() {
     for (const auto& [name, need] : needed_) {
       FieldErrors errors;
-      balancers_.emplace(name, render_service_balancer(name, need.service, need.port, indexes_, errors));
+      balancers_.emplace(name, render_service_balancer(name, need.service, need.port, indexes_, errors, need.nginx));
       if (need.service != nullptr && reported_services_.insert(need.service).second)
         report(out_.events, ref_of(need.service->metadata, "v1", "Service"), kReasonInvalidSpec, errors);
     }
@@ -204,6 +270,9 @@ class Builder {
   std::map<std::string, NeededService> needed_;     // Service balancers the routes use
   std::set<std::string> empty_;                     // balancers for missing BalancerClusters
   std::set<const kube::Service*> reported_services_;
+  std::map<std::tuple<std::string, std::string, cfg::PathType>, std::string> owners_;  // route -> Ingress
+  std::string default_owner_;
+  NginxBalancerSettings nginx_balancer_;  // of the Ingress being resolved
 };
 
 }  // namespace

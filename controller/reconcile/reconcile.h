@@ -38,6 +38,10 @@ struct Options {
   // is marked default. Empty: every IngressClass whose controller is controller_name.
   std::string ingress_class_name = "kube-balancer";
   std::string controller_name = kControllerName;
+  // Also serve Ingresses whose class (spec.ingressClassName or the legacy annotation) is this
+  // name, whatever IngressClass object exists: "nginx" makes a migration from ingress-nginx a
+  // zero-edit switch (--also-serve-ingress-class). Empty: off.
+  std::string also_serve_ingress_class;
   bool watch_all_namespaces = true;
   std::string watch_namespace;  // used when !watch_all_namespaces
   // Written to status.loadBalancer.ingress of every Ingress we serve.

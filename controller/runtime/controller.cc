@@ -91,6 +91,7 @@ void Controller::stop() {
 void Controller::reconcile_and_publish() {
   reconcile::Options ro;
   ro.ingress_class_name = options_.ingress_class;
+  ro.also_serve_ingress_class = options_.also_serve_ingress_class;
   ro.watch_all_namespaces = options_.namespaces.size() != 1;
   if (options_.namespaces.size() == 1) ro.watch_namespace = options_.namespaces[0];
   if (!options_.publish_address.empty()) {

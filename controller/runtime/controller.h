@@ -36,6 +36,7 @@ namespace kb::controller::runtime {
 struct ControllerOptions {
   std::vector<std::string> namespaces;  // empty = all namespaces
   std::string ingress_class = "kube-balancer";
+  std::string also_serve_ingress_class;  // "nginx": serve ingress-nginx's Ingresses too; "" = off
   std::string table_out;
   std::string proxy_admin = "http://127.0.0.1:9901";  // "" = do not read the proxy
   std::string publish_address;                        // IP or hostname for Ingress status

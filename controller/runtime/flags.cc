@@ -38,6 +38,8 @@ std::string usage() {
   --kubeconfig PATH          kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)
   --namespaces a,b           namespaces to watch (default: all)
   --ingress-class NAME       IngressClass to serve (default kube-balancer)
+  --also-serve-ingress-class NAME  also serve Ingresses of this class name (e.g. nginx: a zero-edit
+                             switch from ingress-nginx; default "": off)
   --table-out PATH           the table file the proxy serves (written atomically)
   --proxy-admin URL          the proxy's admin API for member status (default http://127.0.0.1:9901; "" = none)
   --publish-address ADDR     IP or hostname written to Ingress status.loadBalancer
@@ -105,6 +107,8 @@ bool parse_flags(const std::vector<std::string>& args, Flags& flags, std::string
       c.namespaces = split_list(value);
     } else if (name == "ingress-class") {
       c.ingress_class = value;
+    } else if (name == "also-serve-ingress-class") {
+      c.also_serve_ingress_class = value;
     } else if (name == "table-out") {
       c.table_out = value;
     } else if (name == "proxy-admin") {

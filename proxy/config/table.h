@@ -64,6 +64,7 @@ struct RouteCookie {
   bool secure = false;
   std::string same_site;          // "", "Lax", "Strict", "None"
   std::optional<int64_t> max_age; // seconds; unset = session cookie
+  std::string domain;             // Domain attribute; "" = the request's host only
   friend bool operator==(const RouteCookie&, const RouteCookie&) = default;
 };
 

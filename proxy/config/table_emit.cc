@@ -89,6 +89,7 @@ void emit_balancer(YAML::Emitter& out, const Balancer& b) {
     if (rc.secure != drc.secure) out << YAML::Key << "secure" << YAML::Value << rc.secure;
     if (!rc.same_site.empty()) out << YAML::Key << "samesite" << YAML::Value << rc.same_site;
     if (rc.max_age) out << YAML::Key << "maxage" << YAML::Value << *rc.max_age;
+    if (!rc.domain.empty()) out << YAML::Key << "domain" << YAML::Value << YAML::DoubleQuoted << rc.domain;
     out << YAML::EndMap;
   }
   if (b.heartbeat != d.heartbeat) {

@@ -113,7 +113,7 @@ void read_route_cookie(Reader& r, const YAML::Node& n, const std::string& path, 
     r.error(n, path, "must be a cookie name or a map {name, path, httponly, secure, samesite, maxage}");
     return;
   }
-  r.check_keys(n, path, {"name", "path", "httponly", "secure", "samesite", "maxage"});
+  r.check_keys(n, path, {"name", "path", "httponly", "secure", "samesite", "maxage", "domain"});
   r.string(n, "name", path, rc.name);
   if (rc.name.empty()) r.error(n, Reader::join(path, "name"), "is required");
   r.string(n, "path", path, rc.path);
@@ -124,6 +124,7 @@ void read_route_cookie(Reader& r, const YAML::Node& n, const std::string& path, 
     r.error(n["samesite"], Reader::join(path, "samesite"), "must be Lax, Strict or None");
   int64_t max_age = 0;
   if (r.integer(n, "maxage", path, max_age, 0, 400LL * 24 * 3600)) rc.max_age = max_age;
+  r.string(n, "domain", path, rc.domain);
 }
 
 void read_balancer(Reader& r, const YAML::Node& n, const std::string& path, Balancer& b) {

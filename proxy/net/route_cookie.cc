@@ -12,6 +12,10 @@ void append_route_cookie(const config::RouteCookie& cookie, std::optional<char> 
     out.append("; Path=");
     out.append(cookie.path);
   }
+  if (!cookie.domain.empty()) {
+    out.append("; Domain=");
+    out.append(cookie.domain);
+  }
   if (cookie.http_only) out.append("; HttpOnly");
   if (cookie.secure) out.append("; Secure");
   if (!cookie.same_site.empty()) {

@@ -132,6 +132,9 @@ args:
   - --table-out={{ $table }}
   - --proxy-admin=http://127.0.0.1:{{ .Values.proxy.adminPort }}
   - --ingress-class={{ .Values.ingressClass.name }}
+  {{- with .Values.ingressClass.alsoServe }}
+  - --also-serve-ingress-class={{ . }}
+  {{- end }}
   {{- with .Values.controller.publishAddress }}
   - --publish-address={{ . }}
   {{- end }}

@@ -10,7 +10,8 @@ namespace {
 constexpr const char* kRoutes = R"yaml(
 balancers:
   - {name: stable, members: [{url: "http://10.0.0.1"}]}
-  - {name: canary, members: [{url: "http://10.0.0.2"}]}
+  - {name: canary, members: [{url: "http://10.0.0.2"}], stickysession: INGRESSCOOKIE,
+     routecookie: {name: INGRESSCOOKIE, domain: example.com, maxage: 172800, samesite: None, secure: true}}
 routes:
   - host: shop.example.com
     path: /api
@@ -75,6 +76,7 @@ TEST(RouteYaml, ReadsEveryKey) {
   EXPECT_EQ(split.canary, (Canary{"canary", "X-Canary", "yes-please", "canary"}));
   EXPECT_EQ(r.table.routes[3].redirect.url, "https://www.example.org/");
   EXPECT_EQ(r.table.routes[4].rewrite.replace_prefix, "/v2");
+  EXPECT_EQ(r.table.balancers[1].sticky.route_cookie.domain, "example.com");
 }
 
 TEST(RouteYaml, EmitRoundTripsAndTheIncrementalParserAgrees) {

@@ -361,7 +361,7 @@ TEST(ReconcileCluster, RouteCookieFromSpec) {
   const Output out = reconcile(s, Options{});
   const cfg::Balancer* b = find_balancer(out.table, "shop/web");
   ASSERT_NE(b, nullptr);
-  EXPECT_EQ(b->sticky.route_cookie, (cfg::RouteCookie{"ROUTEID", "/shop", false, true, "Strict", 600}));
+  EXPECT_EQ(b->sticky.route_cookie, (cfg::RouteCookie{"ROUTEID", "/shop", false, true, "Strict", 600, ""}));
   EXPECT_EQ(b->sticky.separator, '.');
 }
 

@@ -4,72 +4,17 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
-#include <sstream>
-
-#include "controller/kube/objects/decode.h"
 #include "controller/reconcile/reconcile.h"
+#include "tests/unit/controller/manifests.h"
 #include "tests/unit/controller/reconcile_fixtures.h"
 
 namespace kb::controller::reconcile {
 namespace {
 
-using web::json::value;
-
-// YAML -> JSON with YAML 1.1-ish scalar typing for plain scalars; quoted scalars stay strings.
-value to_json(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: {
-      value o = value::object();
-      for (const auto& kv : n) o[kv.first.as<std::string>()] = to_json(kv.second);
-      return o;
-    }
-    case YAML::NodeType::Sequence: {
-      value a = value::array();
-      size_t i = 0;
-      for (const auto& item : n) a[i++] = to_json(item);
-      return a;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string s = n.Scalar();
-      if (n.Tag() == "!") return value::string(s);
-      if (s == "true") return value::boolean(true);
-      if (s == "false") return value::boolean(false);
-      int64_t i = 0;
-      double d = 0;
-      if (YAML::convert<int64_t>::decode(n, i) && s.find_first_not_of("-0123456789") == std::string::npos)
-        return value::number(i);
-      if (YAML::convert<double>::decode(n, d) && s.find_first_not_of("-0123456789.") == std::string::npos)
-        return value::number(d);
-      return value::string(s);
-    }
-    default:
-      return value::null();
-  }
-}
-
 Snapshot load_examples(std::vector<kube::DecodeError>& errors) {
   Snapshot s;
-  for (const char* file : {"ingressclass.yaml", "shop-app.yaml", "ingress.yaml", "balancercluster.yaml"}) {
-    const std::string path = std::string(KB_SOURCE_DIR) + "/examples/kubernetes/" + file;
-    for (const YAML::Node& doc : YAML::LoadAllFromFile(path)) {
-      const value json = to_json(doc);
-      const std::string kind = doc["kind"].as<std::string>();
-      if (kind == "IngressClass") {
-        s.ingress_classes.emplace_back();
-        EXPECT_TRUE(kube::decode_ingress_class(json, s.ingress_classes.back(), errors));
-      } else if (kind == "Service") {
-        s.services.emplace_back();
-        EXPECT_TRUE(kube::decode_service(json, s.services.back(), errors));
-      } else if (kind == "Ingress") {
-        s.ingresses.emplace_back();
-        EXPECT_TRUE(kube::decode_ingress(json, s.ingresses.back(), errors));
-      } else if (kind == "BalancerCluster") {
-        s.balancer_clusters.emplace_back();
-        EXPECT_TRUE(kube::decode_balancer_cluster(json, s.balancer_clusters.back(), errors));
-      }
-    }
-  }
+  for (const char* file : {"ingressclass.yaml", "shop-app.yaml", "ingress.yaml", "balancercluster.yaml"})
+    testing::add_manifests(YAML::LoadAllFromFile(std::string(KB_SOURCE_DIR) + "/examples/kubernetes/" + file), s, errors);
   return s;
 }
 

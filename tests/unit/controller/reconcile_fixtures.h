@@ -103,6 +103,17 @@ inline kube::BalancerCluster cluster_for_service(const std::string& ns, const st
   return c;
 }
 
+// A route with host, path, type and balancer only (no matches or actions).
+inline proxy::config::Route plain_route(const std::string& host, const std::string& path, proxy::config::PathType type,
+                                        const std::string& balancer) {
+  proxy::config::Route r;
+  r.host = host;
+  r.path = path;
+  r.path_type = type;
+  r.balancer = balancer;
+  return r;
+}
+
 inline const proxy::config::Balancer* find_balancer(const proxy::config::Table& t, const std::string& name) {
   for (const auto& b : t.balancers)
     if (b.name == name) return &b;

@@ -32,7 +32,7 @@ TEST(ReconcileIngress, IngressOfOurClassBecomesRoutes) {
   const Output out = reconcile(s, Options{});
   expect_valid_table(out.table);
   ASSERT_EQ(out.table.routes.size(), 1u);
-  EXPECT_EQ(out.table.routes[0], (cfg::Route{"shop.example.com", "/", cfg::PathType::kPrefix, "shop/web:80"}));
+  EXPECT_EQ(out.table.routes[0], plain_route("shop.example.com", "/", cfg::PathType::kPrefix, "shop/web:80"));
   ASSERT_EQ(out.table.balancers.size(), 1u);
   EXPECT_EQ(out.table.balancers[0].name, "shop/web:80");
   EXPECT_TRUE(out.events.empty());
@@ -110,10 +110,10 @@ TEST(ReconcileIngress, PathTypes) {
   expect_valid_table(out.table);
   ASSERT_EQ(out.table.routes.size(), 4u);
   // Sorted by host, then path.
-  EXPECT_EQ(out.table.routes[0], (cfg::Route{"", "/", cfg::PathType::kPrefix, "shop/web:80"}));
-  EXPECT_EQ(out.table.routes[1], (cfg::Route{"", "/exact", cfg::PathType::kExact, "shop/web:80"}));
-  EXPECT_EQ(out.table.routes[2], (cfg::Route{"", "/impl", cfg::PathType::kPrefix, "shop/web:80"}));
-  EXPECT_EQ(out.table.routes[3], (cfg::Route{"", "/prefix", cfg::PathType::kPrefix, "shop/web:80"}));
+  EXPECT_EQ(out.table.routes[0], plain_route("", "/", cfg::PathType::kPrefix, "shop/web:80"));
+  EXPECT_EQ(out.table.routes[1], plain_route("", "/exact", cfg::PathType::kExact, "shop/web:80"));
+  EXPECT_EQ(out.table.routes[2], plain_route("", "/impl", cfg::PathType::kPrefix, "shop/web:80"));
+  EXPECT_EQ(out.table.routes[3], plain_route("", "/prefix", cfg::PathType::kPrefix, "shop/web:80"));
 }
 
 TEST(ReconcileIngress, BadPathsAreSkippedAndReported) {
@@ -155,7 +155,7 @@ TEST(ReconcileIngress, DefaultBackendAndHostOnlyRule) {
   expect_valid_table(out.table);
   EXPECT_EQ(out.table.default_backend, "shop/web:80");
   ASSERT_EQ(out.table.routes.size(), 1u);
-  EXPECT_EQ(out.table.routes[0], (cfg::Route{"www.example.com", "/", cfg::PathType::kPrefix, "shop/web:80"}));
+  EXPECT_EQ(out.table.routes[0], plain_route("www.example.com", "/", cfg::PathType::kPrefix, "shop/web:80"));
 }
 
 TEST(ReconcileIngress, FirstIngressByNameWinsConflicts) {

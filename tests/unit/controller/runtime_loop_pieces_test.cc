@@ -69,7 +69,7 @@ TEST(TablePublisher, AtomicReplaceOnlyWhenBytesChange) {
 TEST(Flags, ParsesEveryFlag) {
   Flags f;
   std::string error;
-  ASSERT_TRUE(parse_flags({"--kubeconfig=/k", "--namespaces", "a,b", "--ingress-class", "x", "--table-out",
+  ASSERT_TRUE(parse_flags({"--kubeconfig=/k", "--namespaces", "a,b", "--ingress-class", "x", "--also-serve-ingress-class", "nginx", "--table-out",
                            "/t", "--proxy-admin", "http://127.0.0.1:1/", "--publish-address=1.2.3.4",
                            "--leader-elect=false", "--lease-namespace", "ln", "--lease-name", "lease",
                            "--debounce", "50ms", "--debounce-ceiling", "2s", "--status-interval", "1s",
@@ -79,6 +79,7 @@ TEST(Flags, ParsesEveryFlag) {
   EXPECT_EQ(f.kubeconfig, "/k");
   EXPECT_EQ(f.controller.namespaces, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(f.controller.ingress_class, "x");
+  EXPECT_EQ(f.controller.also_serve_ingress_class, "nginx");
   EXPECT_EQ(f.controller.table_out, "/t");
   EXPECT_EQ(f.controller.proxy_admin, "http://127.0.0.1:1");
   EXPECT_EQ(f.controller.publish_address, "1.2.3.4");

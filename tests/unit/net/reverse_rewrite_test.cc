@@ -81,6 +81,11 @@ TEST(RouteCookie, ApacheRecipe) {
   out.clear();
   append_route_cookie(c, std::nullopt, "node2", out);
   EXPECT_EQ(out, "ROUTEID=node2; Path=/app; Secure; SameSite=Lax; Max-Age=3600");
+
+  c.domain = "example.com";  // ingress-nginx session-cookie-domain
+  out.clear();
+  append_route_cookie(c, '.', "r1", out);
+  EXPECT_EQ(out, "ROUTEID=.r1; Path=/app; Domain=example.com; Secure; SameSite=Lax; Max-Age=3600");
 }
 
 }  // namespace
