@@ -46,6 +46,7 @@ asio::awaitable<bool> Exchange::run() {
     co_return false;
   }
   req_ = Http1Codec::request_info(b_);
+  if (head.close_after) req_.keep_alive = false;
   header_read_ = true;
   started_ = Clock::now();
   if (worker_.access_log()) record_.start = std::chrono::system_clock::now();

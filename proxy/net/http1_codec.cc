@@ -42,6 +42,7 @@ asio::awaitable<HeadRead> Http1Codec::read_request_head(ExchangeBuffers& b) {
   auto& in = b.client_in;
   // strict: the raw head is checked whole before Beast parses any of it (http1_rules.h).
   http1::HeadScanner scan(http1::Limits{opts.max_request_line, opts.max_header_count, opts.max_header_bytes});
+  bool stripped = false;
   conn_.arm(opts.client_header_timeout);
   for (;;) {
     if (in.size() > 0 && scan.state() != http1::HeadScanner::State::kDone) {
@@ -50,10 +51,17 @@ asio::awaitable<HeadRead> Http1Codec::read_request_head(ExchangeBuffers& b) {
         co_return HeadRead{HeadStatus::kReject, scan.verdict().status, scan.verdict().reason};
     }
     if (in.size() > 0 && scan.state() == http1::HeadScanner::State::kDone) {
+      // strict: with Transfer-Encoding, the Content-Length lines go before Beast sees the head
+      // (Beast refuses the pair; RFC 9112 6.1 lets TE win). Once: the head is complete here.
+      if (!stripped) in.consume(scan.strip_content_length(static_cast<char*>(in.data().data())));
+      stripped = true;
       error_code pec;
       in.consume(req.put(in.data(), pec));
-      if (req.is_header_done() && (!pec || pec == http::error::need_more))
-        co_return accept_request_head(b);
+      if (req.is_header_done() && (!pec || pec == http::error::need_more)) {
+        HeadRead ok = accept_request_head(b);
+        ok.close_after = scan.te_with_content_length();
+        co_return ok;
+      }
       if (pec && pec != http::error::need_more) co_return reject(pec);
     }
     if (conn_.draining() && in.size() == 0 && !req.got_some()) co_return HeadRead{HeadStatus::kClose, 0, {}};

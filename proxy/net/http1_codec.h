@@ -40,6 +40,9 @@ struct HeadRead {
   HeadStatus status = HeadStatus::kOk;
   unsigned reject_status = 0;  // kReject: the local answer
   std::string_view reject_text;
+  // kOk: close the connection after the response whatever the request says (RFC 9112 6.1: a
+  // request with Transfer-Encoding and Content-Length).
+  bool close_after = false;
 };
 
 class Http1Codec {

@@ -1,6 +1,8 @@
 #include "proxy/net/http1_rules.h"
 
 #include <boost/beast/http/fields.hpp>
+#include <cstring>
+#include <iterator>
 
 #include "proxy/net/arena.h"
 #include "proxy/net/hop_by_hop.h"
@@ -89,6 +91,28 @@ HeadScanner::State HeadScanner::fail(unsigned status, std::string_view reason) {
   return state_;
 }
 
+void HeadScanner::end_field_line(std::string_view line, std::size_t start, std::size_t end) {
+  const std::string_view name = line.substr(0, line.find(':'));
+  if (iequals(name, "transfer-encoding")) {
+    te_seen_ = true;
+  } else if (iequals(name, "content-length")) {
+    length_lines_.emplace_back(start, end);
+  }
+}
+
+std::size_t HeadScanner::strip_content_length(char* data) const {
+  if (state_ != State::kDone || !te_with_content_length()) return 0;
+  // Right to left: the segment before each removed line moves right by the length of every
+  // removed line from there on, so nothing is overwritten before it moved.
+  std::size_t removed = 0;
+  for (auto it = length_lines_.rbegin(); it != length_lines_.rend(); ++it) {
+    removed += it->second - it->first;
+    const std::size_t seg_begin = std::next(it) == length_lines_.rend() ? 0 : std::next(it)->second;
+    std::memmove(data + seg_begin + removed, data + seg_begin, it->first - seg_begin);
+  }
+  return removed;
+}
+
 HeadScanner::State HeadScanner::feed(std::string_view bytes) {
   if (state_ != State::kMore) return state_;
   for (; pos_ < bytes.size(); ++pos_) {
@@ -98,6 +122,7 @@ HeadScanner::State HeadScanner::feed(std::string_view bytes) {
       if (pos_ + 1 == bytes.size()) return State::kMore;  // the LF may follow
       if (bytes[pos_ + 1] != '\n') return fail(400, "bare CR in request head");
       const bool empty = pos_ == line_start_;
+      const std::size_t start = line_start_;
       pos_ += 2;
       line_start_ = pos_;
       if (request_line_) {
@@ -107,6 +132,8 @@ HeadScanner::State HeadScanner::feed(std::string_view bytes) {
         return state_;
       } else if (++fields_ > limits_.max_header_count) {
         return fail(431, "too many header fields");
+      } else {
+        end_field_line(bytes.substr(start, pos_ - 2 - start), start, pos_);
       }
       --pos_;  // the loop's ++pos_
       continue;
@@ -171,6 +198,7 @@ RequestVerdict check_request_head(const http::header<true, Fields>& head) {
   const Codings codings = transfer_codings(head);
   if (codings.present) {
     if (head.version() < 11) return refuse(400, "Transfer-Encoding in an HTTP/1.0 request");
+    // HeadScanner::strip_content_length() removed it; Beast refuses the pair otherwise.
     if (lengths > 0) return refuse(400, "Transfer-Encoding with Content-Length");
     const Verdict c = judge_codings(codings);
     if (!c.ok()) return refuse(c.status, c.reason);

@@ -6,10 +6,11 @@
 // Two steps per request:
 // * HeadScanner runs on the raw bytes of a request head BEFORE Beast parses it: bare CR, bare LF,
 //   obs-fold (a field line starting with SP/HTAB), NUL, the request-line limit (414), the
-//   header-count and head-size limits (431). Beast joins obs-fold lines silently and waits forever on a lone LF
+//   header-count and head-size limits (431); and it removes Content-Length when
+//   Transfer-Encoding is present (Beast would refuse the pair; RFC 9112 6.1 lets TE win). Beast joins obs-fold lines silently and waits forever on a lone LF
 //   ending the head; it has no request-line or field-count limit.
 // * check_request_head() runs once Beast has parsed the head: Transfer-Encoding (only `chunked`,
-//   exactly once, last; else 400, other codings 501; never with HTTP/1.0 or Content-Length),
+//   exactly once, last; else 400, other codings 501; never with HTTP/1.0),
 //   Content-Length (one field, one value: identical duplicates are refused too, as nginx does),
 //   Host (exactly one on 1.1, valid characters), the request target (origin-form, absolute-form
 //   with http/https whose authority replaces Host, `*` for OPTIONS), the method's length (501).
@@ -18,8 +19,10 @@
 // Every refusal closes the client connection after the answer: after a framing error the
 // position of the next request in the byte stream is unknown.
 #include <boost/beast/http/message.hpp>
+#include <boost/container/small_vector.hpp>
 #include <cstddef>
 #include <string_view>
+#include <utility>
 
 namespace kb::proxy::net::http1 {
 
@@ -53,8 +56,17 @@ class HeadScanner {
   const Verdict& verdict() const { return verdict_; }
   std::size_t head_size() const { return pos_; }
 
+  // Transfer-Encoding and Content-Length together (RFC 9112 6.1): Transfer-Encoding wins, the
+  // Content-Length lines go, and the connection closes after the response.
+  bool te_with_content_length() const { return te_seen_ && !length_lines_.empty(); }
+  // Removes the Content-Length lines from the complete head at `data` (the bytes fed) by moving
+  // what precedes each line toward the end; returns how many bytes to drop from the front. The
+  // bytes after the head do not move. 0 when there is nothing to remove.
+  std::size_t strip_content_length(char* data) const;
+
  private:
   State fail(unsigned status, std::string_view reason);
+  void end_field_line(std::string_view line, std::size_t start, std::size_t end);
 
   Limits limits_;
   Verdict verdict_;
@@ -62,6 +74,8 @@ class HeadScanner {
   std::size_t line_start_ = 0;  // first byte of the current line
   std::size_t fields_ = 0;      // field lines seen
   bool request_line_ = true;    // still in the request line
+  bool te_seen_ = false;
+  boost::container::small_vector<std::pair<std::size_t, std::size_t>, 2> length_lines_;  // [begin, end)
   State state_ = State::kMore;
 };
 

@@ -189,6 +189,13 @@ def main():
                     b"\r\nX-Forwarded-Host: b.example\r\n" in heads[0]
                 if not ok:
                     failures.append("absolute_form: member received %r" % heads)
+            elif name == "te_and_cl":
+                # Transfer-Encoding wins: one request, chunked, no Content-Length; then the close.
+                heads = [h.lower() for _, h, _ in got]
+                ok = len(heads) == 1 and b"content-length" not in heads[0] and \
+                    b"transfer-encoding: chunked" in heads[0] and got[0][2] == b"" and closed
+                if not ok:
+                    failures.append("te_and_cl: member received %r, client closed=%s" % (got, closed))
             elif name == "valid_chunked":
                 if len(got) != 1 or got[0][2] != b"hello" or b"ok hello" not in data:
                     failures.append("valid_chunked: member received %r, client %r" % (got, data))

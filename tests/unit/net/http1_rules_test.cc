@@ -28,16 +28,18 @@ Outcome judge(const std::string& raw, Limits limits = {}) {
   const auto st = scan.feed(raw);
   if (st == HeadScanner::State::kError) return {scan.verdict().status, "scanner", {}};
   if (st == HeadScanner::State::kMore) return {0, "incomplete", {}};
+  std::string bytes = raw;  // as the proxy's read buffer
+  std::size_t used = scan.strip_content_length(bytes.data());
   http::request_parser<http::string_body> p;
   p.eager(true);
   boost::beast::error_code ec;
-  std::size_t used = p.put(boost::asio::buffer(raw.data(), scan.head_size()), ec);
+  used += p.put(boost::asio::buffer(bytes.data() + used, scan.head_size() - used), ec);
   if (ec || !p.is_header_done()) return {400, "beast", {}};
   const RequestVerdict v = check_request_head(p.get().base());
   if (!v.ok()) return {v.status, "rules", {}};
   EXPECT_EQ(v.chunked, p.chunked());
-  while (!p.is_done() && used < raw.size()) {
-    const std::size_t n = p.put(boost::asio::buffer(raw.data() + used, raw.size() - used), ec);
+  while (!p.is_done() && used < bytes.size()) {
+    const std::size_t n = p.put(boost::asio::buffer(bytes.data() + used, bytes.size() - used), ec);
     if (ec && ec != http::error::need_more) return {400, "body", {}};
     if (n == 0) break;
     used += n;
@@ -81,8 +83,10 @@ INSTANTIATE_TEST_SUITE_P(
         Vector{"te_two_lines_gzip_then_chunked", kPost + "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501, "rules"},
         Vector{"te_two_lines_chunked_then_gzip", kPost + "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n", 400, "beast"},
         Vector{"te_chunked_uppercase", kPost + "Transfer-Encoding: CHUNKED\r\n\r\n0\r\n\r\n", 0, ""},
-        Vector{"te_then_cl", kPost + "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400, "beast"},
-        Vector{"cl_then_te", kPost + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, "beast"},
+        Vector{"te_then_cl", kPost + "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 0, ""},
+        Vector{"cl_then_te", kPost + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0, ""},
+        Vector{"te_not_last_with_cl", kPost + "Transfer-Encoding: chunked, identity\r\nContent-Length: 5\r\n\r\nhello", 400, "rules"},
+        Vector{"http10_te_with_cl", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello", 400, "rules"},
         Vector{"cl_duplicate_identical", kPost + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello", 400, "rules"},
         Vector{"cl_list_identical", kPost + "Content-Length: 5, 5\r\n\r\nhello", 400, "rules"},
         Vector{"cl_duplicate_different", kPost + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400, "beast"},
@@ -177,6 +181,31 @@ TEST(HeadScanner, HeadSizeLimitIs431BeforeTheHeadEnds) {
   const std::string head = "GET / HTTP/1.1\r\nHost: a\r\nX-A: " + std::string(64, 'v');
   EXPECT_EQ(scan.feed(head), HeadScanner::State::kError);
   EXPECT_EQ(scan.verdict().status, 431u);
+}
+
+TEST(HeadScanner, TransferEncodingWinsOverContentLength) {
+  const std::string raw = "POST /p HTTP/1.1\r\ncontent-length: 3\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                          "Content-Length: 99\r\nX: y\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+  HeadScanner scan(Limits{});
+  ASSERT_EQ(scan.feed(raw), HeadScanner::State::kDone);
+  EXPECT_TRUE(scan.te_with_content_length());
+  std::string bytes = raw;
+  const std::size_t drop = scan.strip_content_length(bytes.data());
+  EXPECT_EQ(bytes.substr(drop), "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nX: y\r\n\r\n"
+                                "5\r\nhello\r\n0\r\n\r\n");
+  const Outcome o = judge(raw);
+  EXPECT_EQ(o.status, 0u);
+  EXPECT_EQ(o.body, "hello");
+}
+
+TEST(HeadScanner, ContentLengthAloneIsKept) {
+  const std::string raw = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello";
+  HeadScanner scan(Limits{});
+  ASSERT_EQ(scan.feed(raw), HeadScanner::State::kDone);
+  EXPECT_FALSE(scan.te_with_content_length());
+  std::string bytes = raw;
+  EXPECT_EQ(scan.strip_content_length(bytes.data()), 0u);
+  EXPECT_EQ(bytes, raw);
 }
 
 TEST(HeadScanner, ResumesAcrossFeedsAndSplitCrlf) {
