@@ -57,6 +57,9 @@ error_code attach(SSL* ssl, asio::ip::tcp::socket& socket) {
     return asio::error::no_memory;
   }
   SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+  // One read(2) per record instead of two (header, then body): OpenSSL reads what the socket has
+  // into its record buffer. Bytes read ahead are what tls_io::has_pending sees.
+  SSL_set_read_ahead(ssl, 1);
   SSL_set_accept_state(ssl);
   return {};
 }

@@ -24,7 +24,7 @@ namespace kb::proxy::net::tls_io {
 enum class Want { kDone, kRead, kWrite };
 
 // Makes `ssl` (a server SSL, not yet used) talk over `socket`: non-blocking descriptor, partial
-// writes, moving write buffers, released record buffers.
+// writes, moving write buffers, released record buffers, read-ahead.
 boost::system::error_code attach(SSL* ssl, boost::asio::ip::tcp::socket& socket);
 
 // One try of each operation. On Want::kDone `ec` holds the outcome (asio::error::eof for the
