@@ -2,7 +2,7 @@
 """HTTPS on --https-listen: SNI picks the certificate (exact, wildcard, default for unknown or
 absent SNI), ALPN http/1.1, session resumption (TLS 1.3 and 1.2 tickets), X-Forwarded-Proto and the
 Location rewrite with the client's scheme, HSTS, the 308 redirect of plain requests, trusted
-proxies kept vs replaced, WebSocket over TLS, 20 certificate swaps under load with zero failed
+proxies kept vs replaced, the handshake timeout, WebSocket over TLS, 20 certificate swaps under load with zero failed
 requests, a bad certificate rejected with the old one still served, close_notify on shutdown.
 Certificates are made here with the openssl CLI."""
 import os
@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
 import kbtest  # noqa: E402
@@ -146,10 +147,17 @@ def test_redirect(c):
         check(r.status == 308 and r.header("location").endswith("/form"), "POST: %d %r" % (r.status, r.headers))
 
 
-def test_trusted_proxies(c):
+def test_trusted_proxies_and_handshake_timeout(c):
     proc, port, _ = c.procs.start_proxy(c.args.proxy, c.table_path, name="trusting",
-                                        extra=["--https-listen", "127.0.0.1:0", "--trusted-proxies", "127.0.0.1/32"])
+                                        extra=["--https-listen", "127.0.0.1:0", "--trusted-proxies", "127.0.0.1/32",
+                                               "--header-timeout", "1s"])
     try:
+        # A client that connects to the HTTPS listener and never says hello is cut off after the
+        # header timeout, like one that sends half a request head.
+        with socket.create_connection(("127.0.0.1", proc.kb_ports["https"]), timeout=10) as silent:
+            started = time.time()
+            check(silent.recv(100) == b"", "silent TLS client: connection closed")
+            check(time.time() - started < 5, "handshake timeout took %.1f s" % (time.time() - started))
         with kbtest.HttpClient(port) as h:
             r = h.request("GET", "/headers", [("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-Proto", "https")],
                           host=SHOP)
@@ -264,7 +272,7 @@ def main():
     with kbtest.Cluster(args, backends=1, table=table, proxy_args=["--https-listen", "127.0.0.1:0"]) as c:
         check(c.https_port, "port file names the https port")
         tests = [lambda: test_sni(c, scratch), lambda: test_alpn_and_resumption(c), lambda: test_scheme_headers(c),
-                 lambda: test_redirect(c), lambda: test_trusted_proxies(c), lambda: test_websocket(c),
+                 lambda: test_redirect(c), lambda: test_trusted_proxies_and_handshake_timeout(c), lambda: test_websocket(c),
                  lambda: test_swaps_under_load(c, certs, scratch),
                  lambda: test_bad_certificate_rejected(c, certs, scratch), lambda: test_shutdown_close_notify(c)]
         for t in tests:
