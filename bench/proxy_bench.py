@@ -99,11 +99,12 @@ def start_backends(procs, tmp):
     return ports
 
 
-def start_nginx_proxy(procs, tmp, backends, workers, max_conns=4096):
+def start_nginx_proxy(procs, tmp, backends, workers, max_conns=4096, tls=""):
+    """tls: server directives (ssl_certificate...) for an HTTPS listener instead of plain HTTP."""
     port = free_port()
     servers = " ".join(f"server 127.0.0.1:{p};" for p in backends)
     upstream = f"upstream pool {{ {servers} keepalive 256; }}"
-    block = (f"server {{ listen 127.0.0.1:{port}; location / {{ proxy_pass http://pool; "
+    block = (f"server {{ listen 127.0.0.1:{port}{' ssl' if tls else ''}; {tls} location / {{ proxy_pass http://pool; "
              "proxy_http_version 1.1; proxy_set_header Connection \"\"; } }")
     conf = os.path.join(tmp, "proxy-nginx.conf")
     with open(conf, "w") as f:
@@ -113,7 +114,8 @@ def start_nginx_proxy(procs, tmp, backends, workers, max_conns=4096):
     return port
 
 
-def start_haproxy(procs, tmp, backends, workers, max_conns=4096, lax_limits=False):
+def start_haproxy(procs, tmp, backends, workers, max_conns=4096, lax_limits=False, bind="", global_extra=""):
+    """bind: options of the frontend's bind line (ssl crt ...); global_extra: lines of `global`."""
     port = free_port()
     servers = "\n".join(f"  server b{i} 127.0.0.1:{p}" for i, p in enumerate(backends))
     conf = os.path.join(tmp, "haproxy.cfg")
@@ -122,6 +124,7 @@ def start_haproxy(procs, tmp, backends, workers, max_conns=4096, lax_limits=Fals
   nbthread {workers}
   maxconn {max_conns}
 {'  no strict-limits' if lax_limits else ''}
+{global_extra}
 defaults
   mode http
   timeout connect 5s
@@ -130,7 +133,7 @@ defaults
   option http-keep-alive
   http-reuse always
 frontend fe
-  bind 127.0.0.1:{port}
+  bind 127.0.0.1:{port} {bind}
   default_backend pool
 backend pool
   balance roundrobin
@@ -141,7 +144,8 @@ backend pool
     return port
 
 
-def start_kube_balancer(procs, tmp, backends, workers, binary):
+def start_kube_balancer(procs, tmp, backends, workers, binary, cert=None):
+    """cert: (certificate, key) files: the returned port is then the --https-listen one."""
     port = free_port()
     admin = free_port()
     table = os.path.join(tmp, "table.yaml")
@@ -150,8 +154,13 @@ def start_kube_balancer(procs, tmp, backends, workers, binary):
         for p in backends:
             f.write(f"      - {{url: \"http://127.0.0.1:{p}\"}}\n")
         f.write("routes:\n  - {path: /, pathtype: Prefix, balancer: pool}\n")
-    procs.start([binary, "--table", table, "--listen", f"127.0.0.1:{port}",
-                 "--admin", f"127.0.0.1:{admin}", "--workers", str(workers), "--access-log", "off"], cpu=1)
+        if cert:
+            f.write(f"defaultcertificate: {{certificate: {cert[0]}, key: {cert[1]}}}\n")
+    listen = ["--listen", f"127.0.0.1:{port}"]
+    if cert:
+        listen = ["--listen", f"127.0.0.1:{free_port()}", "--https-listen", f"127.0.0.1:{port}"]
+    procs.start([binary, "--table", table] + listen +
+                ["--admin", f"127.0.0.1:{admin}", "--workers", str(workers), "--access-log", "off"], cpu=1)
     wait_port(port)
     return port
 

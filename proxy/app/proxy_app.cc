@@ -151,7 +151,11 @@ void ProxyApp::write_port_file() {
   std::string tmp = options_.port_file + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "w");
   if (f == nullptr) throw std::runtime_error("cannot write port file " + tmp);
-  std::fprintf(f, "proxy=%u admin=%u\n", server_->port(), admin_->port());
+  if (server_->https_port() != 0) {
+    std::fprintf(f, "proxy=%u admin=%u https=%u\n", server_->port(), admin_->port(), server_->https_port());
+  } else {
+    std::fprintf(f, "proxy=%u admin=%u\n", server_->port(), admin_->port());
+  }
   std::fclose(f);
   if (std::rename(tmp.c_str(), options_.port_file.c_str()) != 0) {
     throw std::runtime_error("cannot rename port file to " + options_.port_file);
@@ -200,7 +204,12 @@ int ProxyApp::run() {
   AccessLog* access = access_log_.get();
   net::AccessLogSink sink;
   if (access->enabled()) sink = [access](const net::RequestRecord& r) { access->record(r); };
-  server_ = std::make_unique<net::ProxyServer>(so, std::move(sink));
+  if (options_.https_listen) {
+    tls::TlsSettings ts;
+    ts.log_info = [this](const std::string& line) { log_.info(line); };
+    tls_ = std::make_unique<tls::TlsTerminator>(std::move(ts));
+  }
+  server_ = std::make_unique<net::ProxyServer>(so, std::move(sink), tls_.get());
   admin_ = std::make_unique<admin::AdminServer>(admin::AdminOptions{options_.admin.host, options_.admin.port});
   register_admin_handlers();
 
@@ -209,12 +218,7 @@ int ProxyApp::run() {
   watcher_ = std::make_unique<TableWatcher>(control_, options_.table, log_,
                                             [this](const config::Table& t) { publish(t); }, wo);
   watcher_->on_result([this](bool ok) { metrics_->table_reloaded(ok, generation_); });
-  if (options_.https_listen) {
-    tls::TlsSettings ts;
-    ts.log_info = [this](const std::string& line) { log_.info(line); };
-    tls_ = std::make_unique<tls::TlsTerminator>(std::move(ts));
-    watcher_->on_prepare([this](const config::Table& t) { return prepare_tls(t); });
-  }
+  if (tls_) watcher_->on_prepare([this](const config::Table& t) { return prepare_tls(t); });
   if (!watcher_->reload("startup")) {
     log_.error("no valid table at startup, exiting: " + options_.table);
     return 1;
@@ -246,7 +250,9 @@ int ProxyApp::run() {
   watcher_->start();
   write_port_file();
   ready_ = true;
-  log_.info("listening on " + options_.listen.host + ":" + std::to_string(server_->port()) + " (admin " +
+  const std::string https =
+      server_->https_port() != 0 ? ", https " + so.https_listen_address + ":" + std::to_string(server_->https_port()) : "";
+  log_.info("listening on " + options_.listen.host + ":" + std::to_string(server_->port()) + https + " (admin " +
             options_.admin.host + ":" + std::to_string(admin_->port()) + ", " +
             std::to_string(so.workers) + " workers)");
 

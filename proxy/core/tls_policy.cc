@@ -22,6 +22,7 @@ TlsPolicy TlsPolicy::compile(const config::Table& table) {
     // first label "*" is never an exact entry); an any-host route has no certificate of its own.
     const bool covered = !r.host.empty() && p.has_certificate(r.host);
     p.redirect_.push_back(r.ssl_redirect.value_or(covered));
+    p.any_redirect_ = p.any_redirect_ || p.redirect_.back();
   }
   return p;
 }

@@ -23,6 +23,8 @@ class TlsPolicy {
   bool ssl_redirect(int32_t route) const {
     return route >= 0 && static_cast<std::size_t>(route) < redirect_.size() && redirect_[static_cast<std::size_t>(route)];
   }
+  // Whether any route redirects (lets plain requests skip the route lookup when none does).
+  bool any_redirect() const { return any_redirect_; }
   // Whether `host` (any case, no port) is served with a certificate of `tls`.
   bool has_certificate(std::string_view host) const { return hosts_.find(host) != HostIndex::kNone; }
   // The Strict-Transport-Security value for HTTPS responses to `host`, "" for none.
@@ -32,6 +34,7 @@ class TlsPolicy {
   HostIndex hosts_;                // host -> index into hsts_
   std::vector<std::string> hsts_;  // per tls entry; "" = no header
   std::vector<bool> redirect_;     // per route
+  bool any_redirect_ = false;
 };
 
 // "max-age=31536000; includeSubDomains; preload"

@@ -19,13 +19,22 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 using detail::with;
 
-void ClientConnection::start(Worker& worker, tcp::socket socket) {
-  auto self = std::make_shared<ClientConnection>(worker, std::move(socket));
+namespace {
+
+bool is_trusted(const core::CidrSet& trusted, const asio::ip::address& a) {
+  if (trusted.empty()) return false;
+  return trusted.contains(a.is_v4() ? core::ipv4_mapped(a.to_v4().to_bytes()) : a.to_v6().to_bytes());
+}
+
+}  // namespace
+
+void ClientConnection::start(Worker& worker, tcp::socket socket, SSL* ssl) {
+  auto self = std::make_shared<ClientConnection>(worker, std::move(socket), ssl);
   ClientConnection& conn = *self;
   asio::co_spawn(worker.context(), conn.run(std::move(self)), asio::detached);
 }
 
-ClientConnection::ClientConnection(Worker& worker, tcp::socket socket)
+ClientConnection::ClientConnection(Worker& worker, tcp::socket socket, SSL* ssl)
     : worker_(worker), stream_(std::move(socket)), codec_(*this) {
   error_code ec;
   tcp::socket& s = stream_.lowest_layer();
@@ -34,7 +43,10 @@ ClientConnection::ClientConnection(Worker& worker, tcp::socket socket)
   if (!ec) {
     client_ip_ = remote.address().to_string();
     client_port_ = remote.port();
+    peer_trusted_ = is_trusted(worker_.options().trusted_proxies, remote.address());
   }
+  // A TLS connection whose SSL could not be made or attached closes at once (run() sees closed_).
+  if (ssl != nullptr && stream_.start_tls(ssl)) closed_ = true;
   worker_.link(this);
   worker_.stats().client_connections_active.fetch_add(1, std::memory_order_relaxed);
 }
@@ -79,6 +91,7 @@ void ClientConnection::return_buffers() {
 asio::awaitable<void> ClientConnection::run(std::shared_ptr<ClientConnection> self) {
   ClientConnection& c = *self;
   const ServerOptions& opts = c.worker_.options();
+  if (c.stream_.tls() && !c.closed_ && !co_await c.handshake()) c.closed_ = true;
   while (!c.closed_) {
     if (!c.lent_ || c.lent_->client_in.size() == 0) {
       // Idle: nothing of the next request is here. Hold no buffer while waiting for it.
@@ -99,6 +112,24 @@ asio::awaitable<void> ClientConnection::run(std::shared_ptr<ClientConnection> se
   c.stream_.shutdown_both();
   c.stream_.close();
   c.return_buffers();
+}
+
+// TLS: the handshake under the header timeout (a client that connects and says nothing is cut
+// off like one that sends half a header). The certificate was chosen by SNI in CertificateSet.
+asio::awaitable<bool> ClientConnection::handshake() {
+  ServerStats& stats = worker_.stats();
+  arm(worker_.options().client_header_timeout);
+  error_code ec;
+  co_await stream_.async_handshake(with(ec));
+  if (ec || closed_) {
+    stats.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+    co_return false;
+  }
+  stats.tls_handshakes.fetch_add(1, std::memory_order_relaxed);
+  if (SSL_session_reused(stream_.ssl()) == 1) stats.tls_resumed.fetch_add(1, std::memory_order_relaxed);
+  // ALPN offers http/1.1 only (tls::TlsSettings::http2 off): every TLS connection speaks HTTP/1.1
+  // here; with HTTP/2 tls::handshake_info(ssl).alpn picks the codec.
+  co_return true;
 }
 
 asio::awaitable<bool> ClientConnection::serve_one() {

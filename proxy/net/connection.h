@@ -1,6 +1,7 @@
 #pragma once
-// One client connection, the shell: it owns the byte stream (ClientStream: TCP now, TLS next) and
-// the protocol codec (Http1Codec), waits for the next request without holding any buffer, borrows
+// One client connection, the shell: it owns the byte stream (ClientStream: plain TCP, or TLS on the
+// --https-listen listener, handshaken first under client_header_timeout) and the protocol codec
+// (Http1Codec; the ALPN result is where HTTP/2 will choose its codec), waits for the next request without holding any buffer, borrows
 // the worker's ExchangeBuffers when bytes arrive and runs one Exchange per request, in order
 // (pipelining-safe: the next request waits in the lent read buffer). Idle, it holds the socket,
 // a few words of state and the worker's list links; see docs/benchmarks.md for the measured size.
@@ -28,9 +29,10 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
  public:
   using Clock = std::chrono::steady_clock;
 
-  static void start(Worker& worker, boost::asio::ip::tcp::socket socket);
+  // `ssl`: a fresh server SSL for a connection of the HTTPS listener (owned from here), else null.
+  static void start(Worker& worker, boost::asio::ip::tcp::socket socket, SSL* ssl);
 
-  ClientConnection(Worker& worker, boost::asio::ip::tcp::socket socket);
+  ClientConnection(Worker& worker, boost::asio::ip::tcp::socket socket, SSL* ssl);
   ~ClientConnection();
   ClientConnection(const ClientConnection&) = delete;
   ClientConnection& operator=(const ClientConnection&) = delete;
@@ -56,10 +58,13 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void linger_on_close() { linger_ = true; }
   const std::string& client_ip() const { return client_ip_; }
   uint16_t client_port() const { return client_port_; }
+  // The peer is in --trusted-proxies: its X-Forwarded-For/-Proto are believed (decide_forwarded).
+  bool peer_trusted() const { return peer_trusted_; }
   uint64_t requests_served() const { return requests_served_; }
 
  private:
   static boost::asio::awaitable<void> run(std::shared_ptr<ClientConnection> self);
+  boost::asio::awaitable<bool> handshake();
   boost::asio::awaitable<bool> serve_one();
   boost::asio::awaitable<void> linger();
   bool lend_buffers();   // true when the connection already holds bytes of the next request
@@ -74,6 +79,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   uint64_t requests_served_ = 0;
   std::string client_ip_;  // short-string storage for IPv4: no heap
   uint16_t client_port_ = 0;
+  bool peer_trusted_ = false;
   bool timed_out_ = false;
   bool idle_wait_ = false;  // waiting for the next request with nothing buffered
   bool draining_ = false;

@@ -71,6 +71,8 @@ asio::awaitable<bool> Exchange::route() {
   // Copied once: the request finishes on the table it began on.
   const std::shared_ptr<const core::Snapshot> snapshot = worker_.snapshot();
   if (!snapshot) co_return co_await respond_local(503, "no balancer table loaded");
+  decide_scheme(*snapshot);  // forwarding.cc
+  if (const auto answered = co_await redirect_to_https(*snapshot)) co_return *answered;
   core::Balancer* balancer = snapshot->route(b_.host_lc, target.substr(0, target.find('?')));
   if (balancer == nullptr) co_return co_await respond_local(404, "no route for this host and path");
   if (worker_.access_log()) record_.balancer = balancer->config().name;
@@ -87,7 +89,8 @@ void Exchange::build_request_head(const core::Balancer& balancer, const core::Me
                ? std::string_view(public_host)
                : std::string_view(member.host_header);
   h.client_ip = conn_.client_ip();
-  h.proto = worker_.options().public_scheme;
+  h.proto = forwarded_.proto;
+  h.keep_forwarded_for = forwarded_.keep_incoming_for;
   h.forwarded_host = public_host;
   if (req_.chunked) {
     h.framing = Framing::kChunked;

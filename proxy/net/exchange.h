@@ -4,6 +4,7 @@
 // byte counters, the access-log record and its timing. Everything bigger than a few words lives in
 // the ExchangeBuffers the worker lent the connection. Its jobs, one file each:
 //   exchange.cc        the request's life: head, routing, forwarded head, log record
+//   forwarding.cc      the client's scheme: X-Forwarded-*, redirect to https://, HSTS
 //   attempt_loop.cc    pick, connect, send, failover (the only retry logic)
 //   member_io.cc       sending the request and reading the member's response head
 //   response.cc        relaying the response (status, head, body)
@@ -22,6 +23,8 @@
 #include <string_view>
 
 #include "proxy/core/balancer.h"
+#include "proxy/core/forwarded.h"
+#include "proxy/core/request_view.h"
 #include "proxy/net/exchange_buffers.h"
 #include "proxy/net/head_writer.h"
 #include "proxy/net/http1_codec.h"
@@ -60,6 +63,10 @@ class Exchange {
   void release_upstream(bool reusable);
   boost::asio::awaitable<boost::system::error_code> write_client(std::string_view data);
   void log_request();
+  // forwarding.cc
+  void decide_scheme(const core::Snapshot& snapshot);
+  core::RequestView request_view();  // views into req_ and b_.header_views
+  boost::asio::awaitable<std::optional<bool>> redirect_to_https(const core::Snapshot& snapshot);
   // attempt_loop.cc
   boost::asio::awaitable<bool> proxy(core::Balancer& balancer);
   boost::asio::awaitable<std::optional<bool>> pick(core::Balancer& balancer, Attempt& a);
@@ -93,6 +100,8 @@ class Exchange {
   std::unique_ptr<UpstreamConn> up_;
   boost::asio::ip::tcp::resolver* resolver_ = nullptr;  // while resolving, for cancellation
   std::string_view target_;  // origin-form target (view into the request)
+  core::ForwardedDecision forwarded_{false, "http"};  // the client's scheme; X-Forwarded-For kept?
+  std::string_view hsts_;              // Strict-Transport-Security for this response, "" = none
   bool header_read_ = false;  // req_ is valid
   bool sent_continue_ = false;
   bool request_sent_ = false;  // head and body fully delivered to the member

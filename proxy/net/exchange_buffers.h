@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "proxy/core/balancer.h"
+#include "proxy/core/request_view.h"
 #include "proxy/net/arena.h"
 #include "proxy/net/proxy_server.h"
 #include "proxy/net/session_util.h"
@@ -45,6 +46,7 @@ struct ExchangeBuffers {
   std::string host_lc;           // routing host
   std::string public_host;       // client's Host for ProxyPassReverse
   std::vector<std::string_view> cookies;
+  std::vector<core::HeaderView> header_views;  // the request's fields for core::RequestView
   std::vector<const core::Member*> tried;
   WriteList request_write{};  // kept: a request that went out whole is replayed from it
   std::array<char, 24> request_prefix{};

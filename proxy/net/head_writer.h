@@ -27,9 +27,8 @@ struct RequestHead {
   std::string_view client_ip;       // appended to X-Forwarded-For
   std::string_view proto;           // X-Forwarded-Proto (core::decide_forwarded(...).proto)
   // true: the request's X-Forwarded-For chain is kept and client_ip appended; false: the chain
-  // is dropped and X-Forwarded-For is client_ip alone. Set it from
-  // core::decide_forwarded(peer in --trusted-proxies, ...).keep_incoming_for; the default keeps
-  // the behaviour from before --trusted-proxies until the shell passes the decision.
+  // is dropped and X-Forwarded-For is client_ip alone. The exchange sets it from
+  // core::decide_forwarded(peer in --trusted-proxies, ...).keep_incoming_for (forwarding.cc).
   bool keep_forwarded_for = true;
   std::string_view forwarded_host;  // X-Forwarded-Host (client's Host), "" = omit
   Framing framing = Framing::kNone;

@@ -1,7 +1,9 @@
 #include "proxy/net/proxy_server.h"
 
 #include <boost/asio/ip/address.hpp>
+#include <csignal>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -17,19 +19,26 @@ struct ProxyServer::Impl {
   AccessLogSink access_log;
   ServerStats stats;
   std::vector<std::unique_ptr<Worker>> workers;
+  const tls::TlsTerminator* tls = nullptr;
   uint16_t port = 0;
   bool started = false;
   bool stopped = false;
 };
 
-ProxyServer::ProxyServer(ServerOptions options, AccessLogSink access_log)
+ProxyServer::ProxyServer(ServerOptions options, AccessLogSink access_log, const tls::TlsTerminator* tls)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
+  impl_->tls = impl_->options.https_listen ? tls : nullptr;
+  if (impl_->options.https_listen && tls == nullptr)
+    throw std::invalid_argument("ProxyServer: https_listen without a TlsTerminator");
+  // OpenSSL writes TLS connections with write(2), not send(MSG_NOSIGNAL) as Asio does: a client
+  // that went away would raise SIGPIPE and end the process. Ignored, as nginx and HAProxy do.
+  if (impl_->options.https_listen) std::signal(SIGPIPE, SIG_IGN);
   if (impl_->options.workers < 1) impl_->options.workers = 1;
   impl_->access_log = std::move(access_log);
   for (int i = 0; i < impl_->options.workers; ++i) {
     impl_->workers.push_back(
-        std::make_unique<Worker>(impl_->options, impl_->access_log, impl_->stats));
+        std::make_unique<Worker>(impl_->options, impl_->access_log, impl_->stats, impl_->tls));
   }
 }
 
@@ -37,24 +46,36 @@ ProxyServer::~ProxyServer() {
   if (impl_->started && !impl_->stopped) shutdown(std::chrono::milliseconds(0));
 }
 
-void ProxyServer::bind() {
+namespace {
+
+asio::ip::address parse_address(const std::string& text) {
   boost::system::error_code ec;
-  const auto address = asio::ip::make_address(impl_->options.listen_address, ec);
-  if (ec) {
-    throw std::system_error(ec.value(), std::system_category(),
-                            "bad listen address '" + impl_->options.listen_address + "'");
-  }
+  const auto address = asio::ip::make_address(text, ec);
+  if (ec) throw std::system_error(ec.value(), std::system_category(), "bad listen address '" + text + "'");
+  return address;
+}
+
+}  // namespace
+
+void ProxyServer::bind() {
   // One acceptor per worker on the same port (SO_REUSEPORT): the kernel spreads connections and
   // no accept ever crosses threads. Port 0: the first acceptor picks, the others follow.
-  uint16_t port = impl_->options.listen_port;
-  for (auto& worker : impl_->workers) {
-    worker->listen(tcp::endpoint(address, port), true);
-    port = worker->local_port();
-  }
-  impl_->port = port;
+  auto bind_all = [this](const asio::ip::address& address, uint16_t port, bool tls) {
+    for (auto& worker : impl_->workers) {
+      worker->listen(tcp::endpoint(address, port), true, tls);
+      port = worker->local_port(tls);
+    }
+    return port;
+  };
+  ServerOptions& o = impl_->options;
+  impl_->port = bind_all(parse_address(o.listen_address), o.listen_port, false);
+  // The workers read the options by reference; they are not started yet.
+  if (o.https_listen) o.https_listen_port = bind_all(parse_address(o.https_listen_address), o.https_listen_port, true);
 }
 
 uint16_t ProxyServer::port() const { return impl_->port; }
+
+uint16_t ProxyServer::https_port() const { return impl_->options.https_listen ? impl_->options.https_listen_port : 0; }
 
 void ProxyServer::start() {
   if (impl_->started) return;

@@ -42,15 +42,18 @@
 //   504 response timeout. A local answer closes the connection when the request body was not read.
 // * Forwarded request: hop-by-hop headers removed (Connection and the headers it names,
 //   Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-Authenticate,
-//   Proxy-Authorization); X-Forwarded-For appended with the client IP; X-Forwarded-Proto
-//   (public_scheme) and X-Forwarded-Host (client Host) replaced; Host = member host_header, or the
-//   client's with preserve_host; the member's base path prefixed to the target.
+//   Proxy-Authorization); X-Forwarded-For = the client IP (appended to the incoming chain only
+//   from a --trusted-proxies peer); X-Forwarded-Proto = the scheme the client used (or a trusted
+//   peer's) and X-Forwarded-Host (client Host) replaced (forwarding.cc); Host = member
+//   host_header, or the client's with preserve_host; the member's base path prefixed to the target.
+// * HTTPS (--https-listen): the same HTTP/1.1 path over TLS (client_stream.h, tls_io.h); a plain
+//   request on a route with sslredirect gets 308 to https://; HSTS on HTTPS responses of hosts
+//   configured with it (docs/tls.md).
 // * Response: hop-by-hop headers removed; Location, Content-Location and URI pointing at the member
-//   URL are rewritten to public_scheme://client-host/... (ProxyPassReverse); the route cookie
+//   URL are rewritten to scheme://client-host/... (ProxyPassReverse, the same scheme); the route cookie
 //   (sticky.route_cookie) is added when pick.route_changed and the member has a route.
 // * Upgrade: a request with Connection: Upgrade + Upgrade that the member answers with 101 becomes
-// a
-//   byte tunnel until either side closes (idle_timeout applies).
+//   a byte tunnel until either side closes (idle_timeout applies).
 // * shutdown(grace): stop accepting, close idle connections, let in-flight requests finish (their
 //   responses carry Connection: close) up to `grace`, then close everything, stop the worker
 //   io_contexts (work others queued on worker_context() is abandoned: stop it first) and join.
@@ -66,6 +69,10 @@
 #include "proxy/core/snapshot.h"
 #include "proxy/net/server_stats.h"
 
+namespace kb::proxy::tls {
+class TlsTerminator;
+}
+
 namespace kb::proxy::net {
 
 struct ServerOptions {
@@ -80,8 +87,8 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60000};           // keep-alive idle client connections
   std::chrono::milliseconds upstream_idle_timeout{30000};  // pooled upstream connections
   std::size_t upstream_max_idle_per_member = 64;           // per worker
-  std::string public_scheme = "http";                      // X-Forwarded-Proto
-  // --https-listen (docs/tls.md): a second listener terminating TLS with tls::TlsTerminator.
+  // --https-listen (docs/tls.md): a second listener terminating TLS with the tls::TlsTerminator
+  // given to ProxyServer. After bind() the port is the bound one (the 308 redirect names it).
   bool https_listen = false;
   std::string https_listen_address = "127.0.0.1";
   uint16_t https_listen_port = 8443;  // 0 = let the OS choose (tests)
@@ -111,14 +118,17 @@ using AccessLogSink = std::function<void(const RequestRecord&)>;
 
 class ProxyServer {
  public:
-  ProxyServer(ServerOptions options, AccessLogSink access_log);
+  // `tls`: the certificates of the HTTPS listener, required with options.https_listen (else
+  // ignored); it must outlive the server.
+  ProxyServer(ServerOptions options, AccessLogSink access_log, const tls::TlsTerminator* tls = nullptr);
   ~ProxyServer();
   ProxyServer(const ProxyServer&) = delete;
   ProxyServer& operator=(const ProxyServer&) = delete;
 
-  // Binds the listener (throws std::system_error with the address on failure).
+  // Binds the listeners (throws std::system_error with the address on failure).
   void bind();
-  uint16_t port() const;  // the bound port
+  uint16_t port() const;        // the bound port
+  uint16_t https_port() const;  // the bound HTTPS port, 0 without --https-listen
   void start();           // starts the worker threads
   // Hands a new table to every worker (posted; each worker swaps its pointer on its own thread).
   void publish(std::shared_ptr<const core::Snapshot> snapshot);

@@ -48,8 +48,8 @@ Framing Exchange::build_response_head(const core::Balancer& balancer, const core
   }
   rh.keep_alive = keep && rh.framing != Framing::kClose;
   rh.client_http10 = req_.version < 11;
-  const ReverseRule rule{member.host, member.port, member.base_path,
-                         worker_.options().public_scheme, b_.public_host};
+  const ReverseRule rule{member.host, member.port, member.base_path, forwarded_.proto, b_.public_host};
+  rh.hsts = hsts_;
   rh.rewrite = b_.public_host.empty() ? nullptr : &rule;
   const auto& sticky = balancer.config().sticky;
   b_.scratch.clear();

@@ -7,19 +7,23 @@
 #include "proxy/net/connection.h"
 #include "proxy/net/exchange_buffers.h"
 #include "proxy/net/session_util.h"
+#include "proxy/tls/tls_terminator.h"
 
 namespace kb::proxy::net {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-Worker::Worker(const ServerOptions& options, const AccessLogSink& access_log, ServerStats& stats)
+Worker::Worker(const ServerOptions& options, const AccessLogSink& access_log, ServerStats& stats,
+               const tls::TlsTerminator* tls)
     : options_(options),
       access_log_(access_log),
       stats_(stats),
       ioc_(std::make_unique<asio::io_context>(1)),
+      tls_(tls),
       pool_(options.upstream_max_idle_per_member, options.upstream_idle_timeout) {
   acceptor_.emplace(*ioc_);
+  tls_acceptor_.emplace(*ioc_);
   sweep_timer_.emplace(*ioc_);
   accept_retry_.emplace(*ioc_);
 }
@@ -33,24 +37,26 @@ Worker::~Worker() {
   // sessions still suspended are destroyed with the io_context and unlink themselves.
   closing_ = true;
   acceptor_.reset();
+  tls_acceptor_.reset();
   sweep_timer_.reset();
   accept_retry_.reset();
   pool_.clear();
   ioc_.reset();
 }
 
-void Worker::listen(const tcp::endpoint& endpoint, bool reuse_port) {
+void Worker::listen(const tcp::endpoint& endpoint, bool reuse_port, bool tls) {
+  tcp::acceptor& acceptor = tls ? *tls_acceptor_ : *acceptor_;
   boost::system::error_code ec;
-  acceptor_->open(endpoint.protocol(), ec);
-  if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec && reuse_port) {
     const int one = 1;
-    if (::setsockopt(acceptor_->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
       ec.assign(errno, boost::system::system_category());
     }
   }
-  if (!ec) acceptor_->bind(endpoint, ec);
-  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     throw std::system_error(
         ec.value(), std::system_category(),
@@ -58,13 +64,14 @@ void Worker::listen(const tcp::endpoint& endpoint, bool reuse_port) {
   }
 }
 
-uint16_t Worker::local_port() const {
+uint16_t Worker::local_port(bool tls) const {
   boost::system::error_code ec;
-  return acceptor_->local_endpoint(ec).port();
+  return (tls ? *tls_acceptor_ : *acceptor_).local_endpoint(ec).port();
 }
 
 void Worker::start() {
-  accept_next();
+  accept_next(*acceptor_, false);
+  accept_next(*tls_acceptor_, true);
   arm_sweep();
   thread_ = std::thread([this] {
     ioc_->run();
@@ -72,24 +79,34 @@ void Worker::start() {
   });
 }
 
-void Worker::accept_next() {
-  if (!acceptor_->is_open()) return;
-  acceptor_->async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+void Worker::accept_next(tcp::acceptor& acceptor, bool tls) {
+  if (!acceptor.is_open()) return;
+  acceptor.async_accept([this, &acceptor, tls](boost::system::error_code ec, tcp::socket socket) {
     if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       // EMFILE and friends: the pending connection stays in the backlog, so accepting again at
       // once would spin. Retry after a pause, when descriptors may have been freed.
       accept_retry_->expires_after(std::chrono::milliseconds(50));
-      accept_retry_->async_wait([this](boost::system::error_code wait_ec) {
-        if (!wait_ec && !draining_) accept_next();
+      accept_retry_->async_wait([this, &acceptor, tls](boost::system::error_code wait_ec) {
+        if (!wait_ec && !draining_) accept_next(acceptor, tls);
       });
       return;
     }
     if (draining_) return;
     stats_.client_connections.fetch_add(1, std::memory_order_relaxed);
-    ClientConnection::start(*this, std::move(socket));
-    accept_next();
+    // TLS: a fresh SSL on the current certificate set; it holds that set until the connection
+    // ends, so a reload never changes certificates under a handshake.
+    SSL* ssl = tls && tls_ != nullptr ? tls_->new_ssl() : nullptr;
+    if (!tls || ssl != nullptr) ClientConnection::start(*this, std::move(socket), ssl);
+    accept_next(acceptor, tls);
   });
+}
+
+void Worker::close_acceptors() {
+  boost::system::error_code ec;
+  acceptor_->close(ec);
+  tls_acceptor_->close(ec);
+  accept_retry_->cancel();
 }
 
 void Worker::arm_sweep() {
@@ -111,9 +128,7 @@ void Worker::publish(std::shared_ptr<const core::Snapshot> snapshot) {
 void Worker::begin_drain() {
   asio::post(*ioc_, [this] {
     draining_ = true;
-    boost::system::error_code ec;
-    acceptor_->close(ec);
-    accept_retry_->cancel();
+    close_acceptors();
     pool_.clear();
     for (ClientConnection* s = sessions_; s != nullptr; s = s->next_) s->on_drain();
   });
@@ -123,10 +138,8 @@ void Worker::close_all() {
   asio::post(*ioc_, [this] {
     draining_ = true;
     closing_ = true;
-    boost::system::error_code ec;
-    acceptor_->close(ec);
+    close_acceptors();
     sweep_timer_->cancel();
-    accept_retry_->cancel();
     pool_.clear();
     for (ClientConnection* s = sessions_; s != nullptr; s = s->next_) s->close();
     closed_all_ = true;

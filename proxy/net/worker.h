@@ -1,5 +1,6 @@
 #pragma once
-// One worker thread: its own io_context (no strands), its own acceptor (SO_REUSEPORT), its own
+// One worker thread: its own io_context (no strands), its own acceptors (SO_REUSEPORT; the plain
+// one and, with --https-listen, the TLS one), its own
 // upstream pool, its own snapshot pointer, and one periodic sweep that enforces every timeout of
 // every session on the thread (coarse timeouts instead of a timer per operation).
 #include <atomic>
@@ -17,6 +18,10 @@
 #include "proxy/net/server_stats.h"
 #include "proxy/net/upstream_pool.h"
 
+namespace kb::proxy::tls {
+class TlsTerminator;
+}
+
 namespace kb::proxy::net {
 
 class ClientConnection;
@@ -26,14 +31,17 @@ class Worker {
  public:
   static constexpr std::chrono::milliseconds kSweepInterval{50};
 
-  Worker(const ServerOptions& options, const AccessLogSink& access_log, ServerStats& stats);
+  // `tls`: certificates for the HTTPS listener (null without one); outlives the worker.
+  Worker(const ServerOptions& options, const AccessLogSink& access_log, ServerStats& stats,
+         const tls::TlsTerminator* tls);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Opens the acceptor on `endpoint` (throws std::system_error). Call before start().
-  void listen(const boost::asio::ip::tcp::endpoint& endpoint, bool reuse_port);
-  uint16_t local_port() const;
+  // Opens the plain (tls false) or the HTTPS acceptor on `endpoint` (throws std::system_error).
+  // Call before start().
+  void listen(const boost::asio::ip::tcp::endpoint& endpoint, bool reuse_port, bool tls = false);
+  uint16_t local_port(bool tls = false) const;
   void start();
   // Posted from any thread.
   void publish(std::shared_ptr<const core::Snapshot> snapshot);
@@ -60,7 +68,8 @@ class Worker {
   void unlink(ClientConnection* connection);
 
  private:
-  void accept_next();
+  void accept_next(boost::asio::ip::tcp::acceptor& acceptor, bool tls);
+  void close_acceptors();
   void arm_sweep();
 
   const ServerOptions& options_;
@@ -69,6 +78,8 @@ class Worker {
   // Declared first so it is destroyed last: sockets below belong to it.
   std::unique_ptr<boost::asio::io_context> ioc_;
   std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::optional<boost::asio::ip::tcp::acceptor> tls_acceptor_;  // open with --https-listen only
+  const tls::TlsTerminator* tls_;
   std::optional<boost::asio::steady_timer> sweep_timer_;
   std::optional<boost::asio::steady_timer> accept_retry_;  // pause after accept errors (EMFILE)
   std::shared_ptr<const core::Snapshot> snapshot_;

@@ -122,6 +122,14 @@ void TlsTerminator::attach(SSL* ssl, std::shared_ptr<const CertificateSet> set) 
   SSL_set_ex_data(ssl, set_index(), new SetHolder(std::move(set)));
 }
 
+SSL* TlsTerminator::new_ssl() const {
+  SetHolder set = current();
+  if (!set) return nullptr;
+  SSL* ssl = SSL_new(set->listener_context().native_handle());
+  if (ssl != nullptr) attach(ssl, std::move(set));
+  return ssl;
+}
+
 TlsStream TlsTerminator::make_stream(boost::asio::ip::tcp::socket socket) const {
   SetHolder set = current();
   TlsStream stream(std::move(socket), set->listener_context());

@@ -61,6 +61,10 @@ class TlsTerminator {
   // Worker thread, after publish(): a server stream on the current set. The SSL keeps that set
   // alive until it is freed, so a reload never pulls the contexts from under a handshake.
   TlsStream make_stream(boost::asio::ip::tcp::socket socket) const;
+  // Worker thread: a new server SSL on the current set's default context, holding that set (the
+  // shell's own TLS I/O, proxy/net/tls_io.h, uses it on the socket directly); null before the
+  // first publish() or when OpenSSL is out of memory. The caller frees it (SSL_free).
+  SSL* new_ssl() const;
   // For a shell that creates the SSL itself: makes `ssl` (created on set->listener_context())
   // hold `set`. Required for SNI, which reads the set from the SSL.
   static void attach(SSL* ssl, std::shared_ptr<const CertificateSet> set);

@@ -110,6 +110,7 @@ class Procs:
                 "--access-log", self.path(name + ".access"), "--error-log", self.path(name + ".errlog")]
         argv += list(extra)
         proc, ports = self.start(argv, name, port_file)
+        proc.kb_ports = ports  # "https" too with --https-listen
         return proc, ports["proxy"], ports["admin"]
 
     def read(self, name):
@@ -191,9 +192,13 @@ class HttpClient:
     """One HTTP/1.1 connection. request() sends and reads a whole response; for streaming use
     send_head/send_chunk/send_raw and read_response(sink=...)."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=30.0):
+    def __init__(self, port, host="127.0.0.1", timeout=30.0, tls=None, sni=None, session=None):
+        """tls: an ssl.SSLContext to speak HTTPS with (sni: the server name sent, None = none;
+        session: an ssl.SSLSession to resume)."""
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname=sni, session=session)
         self.buf = b""
         self.closed_by_peer = False
 
@@ -310,9 +315,9 @@ def http_get(port, target, headers=(), host="example.test", timeout=30.0):
         return c.request("GET", target, list(headers) + [("Connection", "close")], host=host)
 
 
-def websocket_connect(port, target="/ws", host="example.test", timeout=30.0):
+def websocket_connect(port, target="/ws", host="example.test", timeout=30.0, tls=None):
     """Returns an HttpClient whose socket has completed the WebSocket handshake."""
-    c = HttpClient(port, timeout=timeout)
+    c = HttpClient(port, timeout=timeout, tls=tls, sni=host if tls is not None else None)
     key = base64.b64encode(os.urandom(16)).decode()
     c.send_head("GET", target, [("Upgrade", "websocket"), ("Connection", "Upgrade"),
                                 ("Sec-WebSocket-Key", key), ("Sec-WebSocket-Version", "13")], host)
@@ -409,6 +414,7 @@ class Cluster:
                          self.table(extra=extra_balancer))
             self.proxy, self.port, self.admin_port = self.procs.start_proxy(
                 args.proxy, self.table_path, extra=proxy_args)
+            self.https_port = self.proxy.kb_ports.get("https")
         except BaseException:
             self.procs.stop_all()
             raise
@@ -474,14 +480,16 @@ def tree_rss_kib(pid):
     return total
 
 
-def open_idle_connections(port, count, host="example.test", target="/"):
+def open_idle_connections(port, count, host="example.test", target="/", tls=None):
     """Opens `count` keep-alive connections, each after one served request (status checked);
-    returns the open sockets (close them when done)."""
+    returns the open sockets (close them when done). tls: an ssl.SSLContext for HTTPS."""
     request = ("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, host)).encode()
     conns = []
     try:
         for _ in range(count):
             s = socket.create_connection(("127.0.0.1", port), timeout=30)
+            if tls is not None:
+                s = tls.wrap_socket(s, server_hostname=host)
             s.sendall(request)
             data = b""
             while b"\r\n\r\n" not in data:
@@ -502,13 +510,13 @@ def open_idle_connections(port, count, host="example.test", target="/"):
     return conns
 
 
-def idle_growth_kib(pid, port, count, host="example.test", target="/", settle=1.0):
+def idle_growth_kib(pid, port, count, host="example.test", target="/", settle=1.0, tls=None):
     """RSS growth (KiB per connection) of pid's process tree for `count` idle keep-alive
     connections; returns (kib_per_conn, conns) with the connections still open."""
-    conns = open_idle_connections(port, 16, host, target)  # warm: pools, lent buffers, allocator
+    conns = open_idle_connections(port, 16, host, target, tls)  # warm: pools, lent buffers, allocator
     time.sleep(settle)
     before = tree_rss_kib(pid)
-    conns += open_idle_connections(port, count, host, target)
+    conns += open_idle_connections(port, count, host, target, tls)
     time.sleep(settle)
     after = tree_rss_kib(pid)
     return (after - before) / count, conns

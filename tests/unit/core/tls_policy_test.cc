@@ -38,6 +38,17 @@ TEST(TlsPolicy, SslRedirectDefaultsToHostsWithACertificate) {
   for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(p.ssl_redirect(static_cast<int32_t>(i)), want[i]) << i;
   EXPECT_FALSE(p.ssl_redirect(Router::kNoMatch));
   EXPECT_FALSE(p.ssl_redirect(99));
+  EXPECT_TRUE(p.any_redirect());
+}
+
+TEST(TlsPolicy, AnyRedirectIsFalseWithoutCertificatesOrWhenTurnedOff) {
+  config::Table t = table();
+  t.tls.clear();
+  for (config::Route& r : t.routes) r.ssl_redirect.reset();
+  EXPECT_FALSE(TlsPolicy::compile(t).any_redirect());  // no certificate: nothing defaults on
+  t = table();
+  for (config::Route& r : t.routes) r.ssl_redirect = false;
+  EXPECT_FALSE(TlsPolicy::compile(t).any_redirect());
 }
 
 TEST(TlsPolicy, RouterGivesTheRouteOfAMatch) {

@@ -182,13 +182,28 @@ TEST(ProxyLoopback, ForwardedHeadersAndHopByHopRemoval) {
   const std::string h = backend.last_headers();
   EXPECT_NE(h.find("Host: 127.0.0.1:" + std::to_string(backend.port()) + "\n"), std::string::npos)
       << h;
-  EXPECT_NE(h.find("X-Forwarded-For: 10.9.9.9, 127.0.0.1\n"), std::string::npos) << h;
+  // The client is not a trusted proxy (none by default): its X-Forwarded-For is replaced.
+  EXPECT_NE(h.find("X-Forwarded-For: 127.0.0.1\n"), std::string::npos) << h;
+  EXPECT_EQ(h.find("10.9.9.9"), std::string::npos) << h;
   EXPECT_NE(h.find("X-Forwarded-Proto: http\n"), std::string::npos) << h;
   EXPECT_NE(h.find("X-Forwarded-Host: proxy.test\n"), std::string::npos) << h;
   EXPECT_NE(h.find("X-Keep: yes\n"), std::string::npos) << h;
   EXPECT_EQ(h.find("X-Hop"), std::string::npos) << h;
   EXPECT_EQ(h.find("TE:"), std::string::npos) << h;
   EXPECT_EQ(h.find("Connection"), std::string::npos) << h;
+}
+
+TEST(ProxyLoopback, TrustedProxyKeepsItsForwardedHeaders) {
+  TestBackend backend;
+  ServerOptions o = one_worker();
+  std::string error;
+  o.trusted_proxies = *core::CidrSet::parse("127.0.0.0/8", error);
+  Proxy proxy(table_with({member(backend.port())}), o);
+  Client client(proxy.port());
+  EXPECT_EQ(client.get("/echo", "X-Forwarded-For: 10.9.9.9\r\nX-Forwarded-Proto: https\r\n").result_int(), 200);
+  const std::string h = backend.last_headers();
+  EXPECT_NE(h.find("X-Forwarded-For: 10.9.9.9, 127.0.0.1\n"), std::string::npos) << h;
+  EXPECT_NE(h.find("X-Forwarded-Proto: https\n"), std::string::npos) << h;
 }
 
 TEST(ProxyLoopback, PreserveHostSendsClientHost) {
