@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "proxy/core/balancer.h"
+#include "proxy/core/request_view.h"
 #include "proxy/net/arena.h"
 #include "proxy/net/proxy_server.h"
 #include "proxy/net/session_util.h"
@@ -44,6 +45,8 @@ struct ExchangeBuffers {
   std::string scratch;           // route cookie
   std::string host_lc;           // routing host
   std::string public_host;       // client's Host for ProxyPassReverse
+  std::string rewritten;         // the route's rewritten request-target
+  std::vector<core::HeaderView> header_views;  // the request's fields for the route decision
   std::vector<std::string_view> cookies;
   std::vector<const core::Member*> tried;
   WriteList request_write{};  // kept: a request that went out whole is replayed from it

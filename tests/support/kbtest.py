@@ -49,6 +49,15 @@ def free_port():
     return port
 
 
+def closed_port():
+    """A loopback port nothing listens on (bound, then closed): a dead member."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def read_port_file(path):
     try:
         with open(path) as f:

@@ -34,18 +34,10 @@ def garbage_server():
     return srv
 
 
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()  # nothing listens there now
-    return port
-
-
 def main():
     args = kbtest.binaries()
     garbage = garbage_server()
-    dead = closed_port()
+    dead = kbtest.closed_port()
 
     def table(c):
         b = c.backend_ports[0]
