@@ -25,11 +25,13 @@ namespace {
 uint16_t host_port(std::string_view host, uint16_t otherwise) {
   const std::size_t close = host.rfind(']');
   const std::size_t colon = host.rfind(':');
-  if (colon == std::string_view::npos || (close != std::string_view::npos && colon < close)) return otherwise;
+  if (colon == std::string_view::npos || (close != std::string_view::npos && colon < close))
+    return otherwise;
   const std::string_view digits = host.substr(colon + 1);
   unsigned port = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-  if (ec != std::errc() || end != digits.data() + digits.size() || port == 0 || port > 65535) return otherwise;
+  if (ec != std::errc() || end != digits.data() + digits.size() || port == 0 || port > 65535)
+    return otherwise;
   return static_cast<uint16_t>(port);
 }
 
@@ -48,7 +50,8 @@ core::RequestView Exchange::request_view() {
 asio::awaitable<std::optional<bool>> Exchange::enforce_route() {
   const core::RouteDecision& d = decision_;
   if (d.route == nullptr) {
-    if (d.balancer == nullptr) co_return co_await respond_local(404, "no route for this host and path");
+    if (d.balancer == nullptr)
+      co_return co_await respond_local(404, "no route for this host and path");
     co_return std::nullopt;  // the default backend
   }
   const config::Route& route = *d.route;
@@ -56,14 +59,15 @@ asio::awaitable<std::optional<bool>> Exchange::enforce_route() {
     co_return co_await respond_local(403, "client address not allowed by the route's allow list");
   if (route.redirect.enabled()) {
     const std::string_view scheme = worker_.options().public_scheme;
-    const core::RedirectRequest request{scheme, b_.host_lc, host_port(b_.public_host, scheme == "https" ? 443 : 80),
-                                        target_};
+    const core::RedirectRequest request{
+        scheme, b_.host_lc, host_port(b_.public_host, scheme == "https" ? 443 : 80), target_};
     b_.rewritten = core::redirect_location(route, request);
     co_return co_await respond_redirect(static_cast<unsigned>(route.redirect.status), b_.rewritten);
   }
   if (auto answered = co_await enforce_body_limit(route)) co_return answered;
   if (target_.starts_with('/')) rewrite_for_member(*d.compiled);
-  if (d.balancer == nullptr) co_return co_await respond_local(503, "the route names no usable balancer");
+  if (d.balancer == nullptr)
+    co_return co_await respond_local(503, "the route names no usable balancer");
   co_return std::nullopt;
 }
 
@@ -78,13 +82,15 @@ asio::awaitable<std::optional<bool>> Exchange::enforce_body_limit(const config::
   if (core::body_too_large(route, declared, 0))
     co_return co_await respond_local(413, "request body larger than the route's maxbodysize");
   const uint64_t server = worker_.options().max_body_bytes;
-  b_.request->body_limit(server > 0 ? std::min(server, *route.max_body_size) : *route.max_body_size);
+  b_.request->body_limit(server > 0 ? std::min(server, *route.max_body_size)
+                                    : *route.max_body_size);
   co_return std::nullopt;
 }
 
 void Exchange::rewrite_for_member(const core::CompiledRoute& compiled) {
   const std::regex* regex = compiled.rewrite_regex ? &*compiled.rewrite_regex : nullptr;
-  if (core::rewritten_target(*compiled.config, regex, target_, b_.rewritten)) target_ = b_.rewritten;
+  if (core::rewritten_target(*compiled.config, regex, target_, b_.rewritten))
+    target_ = b_.rewritten;
 }
 
 // Once per exchange, after the session cookies were collected (the balancer's session lookup sees
@@ -104,7 +110,8 @@ std::string_view Exchange::route_host() const {
 }
 
 // The route's connecttimeout, else the member's, else the balancer's.
-std::chrono::milliseconds Exchange::route_connect_timeout(const core::Balancer& b, const core::Member& m) const {
+std::chrono::milliseconds Exchange::route_connect_timeout(const core::Balancer& b,
+                                                          const core::Member& m) const {
   const config::Route* r = decision_.route;
   if (r != nullptr && r->connect_timeout) return detail::positive_or_forever(*r->connect_timeout);
   return detail::connect_timeout(b, m);
@@ -114,8 +121,10 @@ std::chrono::milliseconds Exchange::route_connect_timeout(const core::Balancer& 
 // the response timeout, as before), else the member's and the balancer's.
 void Exchange::set_route_timeouts(const core::Balancer& b, const core::Member& m) {
   const config::Route* r = decision_.route;
-  io_timeout_ = r != nullptr && r->timeout ? detail::positive_or_forever(*r->timeout) : detail::response_timeout(b, m);
-  send_timeout_ = r != nullptr && r->send_timeout ? detail::positive_or_forever(*r->send_timeout) : io_timeout_;
+  io_timeout_ = r != nullptr && r->timeout ? detail::positive_or_forever(*r->timeout)
+                                           : detail::response_timeout(b, m);
+  send_timeout_ =
+      r != nullptr && r->send_timeout ? detail::positive_or_forever(*r->send_timeout) : io_timeout_;
 }
 
 // Failovers after the first attempt: the route's maxattempts, else the balancer's.
