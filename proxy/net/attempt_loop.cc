@@ -150,11 +150,15 @@ asio::awaitable<std::optional<bool>> Exchange::after_failure(core::Balancer& bal
     log_request();
     co_return false;
   }
-  if (got == ReadResult::kTimeout) {
+  // A write of the request that outlived the send timeout (the route's sendtimeout) is a timeout
+  // like a late response (nginx's proxy_send_timeout: 504), not a member that closed.
+  const bool send_timed_out = sent == SendResult::kUpstreamError && conn_.timed_out();
+  if (got == ReadResult::kTimeout || send_timed_out) {
     worker_.stats().upstream_timeouts.fetch_add(1, std::memory_order_relaxed);
     balancer.on_response(member, 0, true, Clock::now());
     balancer.on_done(member, bytes_to_, bytes_from_);
-    co_return co_await respond_local(504, "member did not answer in time");
+    co_return co_await respond_local(504, send_timed_out ? "member did not take the request in time"
+                                                         : "member did not answer in time");
   }
   if (got == ReadResult::kNoResponse || sent == SendResult::kUpstreamError) {
     if (a.reused && replayable_) {

@@ -8,6 +8,7 @@ its precedence, weighted backends (split ratio, sticky sessions on their version
 included) and canary header/cookie rules."""
 import os
 import sys
+import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
 import kbtest  # noqa: E402
@@ -16,7 +17,13 @@ from kbtest import check  # noqa: E402
 SPLIT_REQUESTS = 1000
 
 
-def table(c, dead):
+def stalled_server():
+    """Accepts connections and never reads from them: the request's writes block."""
+    held = []
+    return kbtest.raw_server(held.append, rcvbuf=4096)
+
+
+def table(c, dead, stalled):
     p = c.backend_ports
     url = lambda i: "http://127.0.0.1:%d" % p[i]  # noqa: E731
     return """\
@@ -37,6 +44,9 @@ balancers:
     members:
       - {url: http://127.0.0.1:%(dead)d, route: d0}
       - {url: %(b4)s, route: l0}
+  - name: stalled
+    members:
+      - {url: http://127.0.0.1:%(stalled)d, route: s1}
   - name: faildefault
     members:
       - {url: http://127.0.0.1:%(dead)d, route: d1}
@@ -57,6 +67,7 @@ routes:
     requestheaders: {set: {X-Set: one}, add: {X-Add: two}, remove: [X-Drop]}
     responseheaders: {set: {X-Frame-Options: DENY}, add: {X-Route: headers}, remove: [X-Backend]}
   - {host: timeout.test, path: /slow, balancer: v2, timeout: 300ms}
+  - {host: sendtimeout.test, balancer: stalled, sendtimeout: 300ms, timeout: 20s}
   - {host: attempts.test, path: /zero, balancer: fail0, maxattempts: 0}
   - {host: attempts.test, path: /default, balancer: faildefault}
   - {host: match.test, balancer: v1}
@@ -73,7 +84,8 @@ routes:
   - host: canary-value.test
     backends: [{balancer: v1, weight: 0}, {balancer: v2, weight: 1}]
     canary: {balancer: v2, header: X-Canary, headervalue: "yes"}
-""" % {"b1": url(0), "b2": url(1), "b3": url(2), "b4": url(3), "dead": dead}
+""" % {"b1": url(0), "b2": url(1), "b3": url(2), "b4": url(3), "dead": dead,
+       "stalled": stalled.getsockname()[1]}
 
 
 def backend(r):
@@ -181,6 +193,27 @@ def test_timeout_and_attempts(c):
     check(r.status == 200 and "backend=b4" in r.text, "the balancer's maxattempts fails over: %d %s" % (r.status, r.text))
 
 
+def test_send_timeout(c):
+    # The member never reads: once the socket buffers are full, a write of the body waits longer
+    # than the route's sendtimeout (300ms; its response timeout is 20 s) and the proxy answers 504.
+    size = 256 * 1024 * 1024
+    with kbtest.HttpClient(c.port, timeout=20) as client:
+        client.send_head("POST", "/upload", [("Content-Length", str(size))], host="sendtimeout.test")
+
+        def feed():
+            block = b"s" * (1024 * 1024)
+            try:
+                for _ in range(size // len(block)):
+                    client.sock.sendall(block)
+            except OSError:
+                pass  # the proxy answered and closed
+
+        sender = threading.Thread(target=feed, daemon=True)
+        sender.start()
+        r = client.read_response()
+        check(r.status == 504 and "take the request" in r.text, "send timeout: %d %s" % (r.status, r.text))
+
+
 def test_matching(c):
     check(backend(c.get("/", host="match.test")) in ("b1", "b2"), "plain GET: the route without matches")
     with kbtest.HttpClient(c.port) as client:
@@ -249,7 +282,8 @@ def test_canary(c):
 def main():
     args = kbtest.binaries()
     dead = kbtest.closed_port()
-    with kbtest.Cluster(args, backends=4, table=lambda c: table(c, dead)) as c:
+    stalled = stalled_server()
+    with kbtest.Cluster(args, backends=4, table=lambda c: table(c, dead, stalled)) as c:
         for name, fn in sorted((k, v) for k, v in globals().items() if k.startswith("test_")):
             print("--", name, flush=True)
             try:
