@@ -68,6 +68,17 @@ bool cidrs(std::string_view v, std::vector<std::string>& out, std::string& error
   return true;
 }
 
+// A URL or path the proxy writes onto the wire as it is (route rewrite and redirect keys, which the
+// table parser holds to config::wire_safe_uri too).
+bool uri(std::string_view v, std::string& out, std::string& error) {
+  if (v.empty() || !cfg::wire_safe_uri(v)) {
+    error = "must be a URL or path without spaces or control characters";
+    return false;
+  }
+  out = std::string(v);
+  return true;
+}
+
 bool integer(std::string_view v, int64_t min, int64_t max, int& out, std::string& error) {
   int64_t n = 0;
   if (!parse_int(v, min, max, n, error)) return false;
@@ -170,46 +181,24 @@ const std::unordered_map<std::string_view, Parser>& parsers() {
       {"use-regex",
        [](std::string_view v, Draft& d, std::string& e) { return parse_bool(v, d.out.regex_paths, e); }},
       {"rewrite-target",
-       [](std::string_view v, Draft& d, std::string& e) {
-         if (v.empty()) {
-           e = "must not be empty";
-           return false;
-         }
-         d.out.rewrite_target = std::string(v);
-         return true;
-       }},
+       [](std::string_view v, Draft& d, std::string& e) { return uri(v, d.out.rewrite_target, e); }},
       {"app-root",
        [](std::string_view v, Draft& d, std::string& e) {
          if (!v.starts_with('/') || v == "/") {
            e = "must be a path other than '/'";
            return false;
          }
-         d.out.app_root = std::string(v);
-         return true;
+         return uri(v, d.out.app_root, e);
        }},
       {"permanent-redirect",
-       [](std::string_view v, Draft& d, std::string& e) {
-         if (v.empty()) {
-           e = "must be a URL";
-           return false;
-         }
-         d.permanent_redirect = std::string(v);
-         return true;
-       }},
+       [](std::string_view v, Draft& d, std::string& e) { return uri(v, d.permanent_redirect, e); }},
       {"permanent-redirect-code",
        [](std::string_view v, Draft& d, std::string& e) {
          if (!one_of(v, {"301", "302", "303", "307", "308"}, e)) return false;
          return integer(v, 301, 308, d.permanent_code, e);
        }},
       {"temporal-redirect",
-       [](std::string_view v, Draft& d, std::string& e) {
-         if (v.empty()) {
-           e = "must be a URL";
-           return false;
-         }
-         d.temporal_redirect = std::string(v);
-         return true;
-       }},
+       [](std::string_view v, Draft& d, std::string& e) { return uri(v, d.temporal_redirect, e); }},
       {"ssl-redirect", [](std::string_view v, Draft& d, std::string& e) { return flag(v, d.out.ssl_redirect, e); }},
       {"force-ssl-redirect",
        [](std::string_view v, Draft& d, std::string& e) {
@@ -244,7 +233,7 @@ const std::unordered_map<std::string_view, Parser>& parsers() {
        [](std::string_view v, Draft& d, std::string& e) { return cidrs(v, d.out.actions.allow, e); }},
       {"upstream-vhost",
        [](std::string_view v, Draft& d, std::string& e) {
-         if (v.empty() || v.find_first_of(" /") != std::string_view::npos) {
+         if (v.empty() || v.find('/') != std::string_view::npos || !cfg::wire_safe_uri(v)) {
            e = "must be a host name";
            return false;
          }

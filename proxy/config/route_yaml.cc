@@ -88,7 +88,9 @@ void read_pairs(Reader& r, const YAML::Node& n, const std::string& field,
     const std::string name = kv.first.as<std::string>("");
     std::string value;
     if (!token(name)) r.error(kv.first, field, "'" + name + "' is not a header name");
-    else if (r.scalar(kv.second, Reader::join(field, name), value)) out.emplace_back(name, value);
+    else if (!r.scalar(kv.second, Reader::join(field, name), value)) continue;
+    else if (!wire_safe_value(value)) r.error(kv.second, Reader::join(field, name), "must not contain control characters");
+    else out.emplace_back(name, value);
   }
 }
 
@@ -105,6 +107,13 @@ void read_header_modifier(Reader& r, const YAML::Node& n, const std::string& pat
       if (token(name)) hm.remove.push_back(name);
       else r.error(node, Reader::join(path, "remove"), "'" + name + "' is not a header name");
     }
+}
+
+// Keys whose text goes into the request line, Host or Location as it is.
+void check_uris(Reader& r, const YAML::Node& n, const std::string& path,
+                std::initializer_list<std::pair<const char*, const std::string*>> keys) {
+  for (const auto& [key, text] : keys)
+    if (!wire_safe_uri(*text)) r.error(n[key], Reader::join(path, key), "must not contain spaces or control characters");
 }
 
 void read_redirect(Reader& r, const YAML::Node& n, const std::string& path, Redirect& rd) {
@@ -133,6 +142,8 @@ void read_redirect(Reader& r, const YAML::Node& n, const std::string& path, Redi
                           !rd.replace_prefix.empty()))
     r.error(n, path, "url is a whole Location: it excludes scheme, hostname, port and the path keys");
   if (!rd.enabled()) r.error(n, path, "needs at least one of url, scheme, hostname, port, replacefull, replaceprefix");
+  check_uris(r, n, path, {{"url", &rd.url}, {"hostname", &rd.hostname}, {"replacefull", &rd.replace_full},
+                          {"replaceprefix", &rd.replace_prefix}});
 }
 
 void read_rewrite(Reader& r, const YAML::Node& n, const std::string& path, PathRewrite& rw) {
@@ -153,6 +164,8 @@ void read_rewrite(Reader& r, const YAML::Node& n, const std::string& path, PathR
   std::string why;
   if (!rw.regex.empty() && !compiles(rw.regex, why)) r.error(n["regex"], Reader::join(path, "regex"), why);
   if (rw.empty()) r.error(n, path, "needs replacefull, replaceprefix, regex or hostname");
+  check_uris(r, n, path, {{"replacefull", &rw.replace_full}, {"replaceprefix", &rw.replace_prefix},
+                          {"replacement", &rw.replacement}, {"hostname", &rw.hostname}});
 }
 
 void read_backends(Reader& r, const YAML::Node& n, const std::string& path, std::vector<WeightedBackend>& out) {

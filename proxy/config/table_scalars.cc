@@ -147,6 +147,22 @@ bool parse_sticky_session(std::string_view text, StickySession& sticky, std::str
   return true;
 }
 
+bool wire_safe_value(std::string_view text) {
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
+}
+
+bool wire_safe_uri(std::string_view text) {
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
 bool parse_size(std::string_view text, uint64_t& out, std::string& error) {
   uint64_t value = 0;
   const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);

@@ -64,4 +64,10 @@ struct Cidr {
 };
 bool parse_cidr(std::string_view text, Cidr& out, std::string& error);
 
+// Text the proxy writes onto the wire as it is (route header modifiers, redirects, rewrites): a
+// control character there (CR, LF) would split the message head. A header value may hold spaces
+// and tabs; a URL, path or host name (request line, Location, Host) holds no whitespace at all.
+bool wire_safe_value(std::string_view text);
+bool wire_safe_uri(std::string_view text);
+
 }  // namespace kb::proxy::config

@@ -1,5 +1,7 @@
 #include "proxy/core/route_actions.h"
 
+#include <iterator>
+
 namespace kb::proxy::core {
 namespace {
 
@@ -11,19 +13,19 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
   return {path.empty() ? std::string_view("/") : path, target.substr(q)};
 }
 
-// Gateway API ReplacePrefixMatch over the route's prefix, element-wise like the match itself.
-std::string replace_prefix(const config::Route& route, std::string_view path, std::string_view replacement) {
+// Gateway API ReplacePrefixMatch over the route's prefix, element-wise like the match itself;
+// appended to `out`.
+void replace_prefix(const config::Route& route, std::string_view path, std::string_view replacement,
+                    std::string& out) {
   std::string_view prefix = route.path;
   while (prefix.size() > 1 && prefix.back() == '/') prefix.remove_suffix(1);
   if (prefix == "/") prefix = {};
   std::string_view rest = path.starts_with(prefix) ? path.substr(prefix.size()) : path;
-  // Appends only: GCC 12 reports a false -Wrestrict on assigning a literal here.
   if (replacement.ends_with('/') && rest.starts_with('/')) replacement.remove_suffix(1);
-  std::string out;
-  out.reserve(replacement.size() + rest.size() + 1);
+  const std::size_t start = out.size();
+  // Appends only: GCC 12 reports a false -Wrestrict on assigning a literal here.
   out.append(replacement).append(rest);
-  if (out.empty()) out.push_back('/');
-  return out;
+  if (out.size() == start) out.push_back('/');
 }
 
 }  // namespace
@@ -42,36 +44,37 @@ std::string redirect_location(const config::Route& route, const RedirectRequest&
   out.append(scheme).append("://").append(host);
   if (!((scheme == "http" && port == 80) || (scheme == "https" && port == 443))) out.append(":").append(std::to_string(port));
   if (!rd.replace_full.empty()) out.append(rd.replace_full);
-  else if (!rd.replace_prefix.empty()) out.append(replace_prefix(route, path, rd.replace_prefix));
+  else if (!rd.replace_prefix.empty()) replace_prefix(route, path, rd.replace_prefix, out);
   else out.append(path);
   out.append(query);
   return out;
 }
 
-std::optional<std::string> rewritten_target(const config::Route& route, const std::regex* regex,
-                                            std::string_view target) {
+bool rewritten_target(const config::Route& route, const std::regex* regex, std::string_view target,
+                      std::string& out) {
   const config::PathRewrite& rw = route.rewrite;
   const auto [path, query] = split_target(target);
-  std::string out;
+  out.clear();
   if (!rw.replace_full.empty()) {
-    out = rw.replace_full;
+    out.append(rw.replace_full);
   } else if (!rw.replace_prefix.empty()) {
-    out = replace_prefix(route, path, rw.replace_prefix);
+    replace_prefix(route, path, rw.replace_prefix, out);
   } else if (regex != nullptr) {
     std::match_results<std::string_view::const_iterator> m;
     try {
-      if (!std::regex_search(path.begin(), path.end(), m, *regex)) return std::nullopt;
-      out = m.format(rw.replacement);
-    } catch (const std::regex_error&) {  // pathological input: leave the path alone
-      return std::nullopt;
+      if (!std::regex_search(path.begin(), path.end(), m, *regex)) return false;
+      m.format(std::back_inserter(out), rw.replacement);
+    } catch (const std::exception&) {  // pathological input (regex_error, bad_alloc): leave the path alone
+      out.clear();
+      return false;
     }
     if (out.empty() || out.front() != '/') out.insert(out.begin(), '/');
-    if (out.find('?') != std::string::npos) return out;  // nginx: a '?' in the replacement drops the query
+    if (out.find('?') != std::string::npos) return true;  // nginx: a '?' in the replacement drops the query
   } else {
-    return std::nullopt;
+    return false;
   }
   out.append(query);
-  return out;
+  return true;
 }
 
 }  // namespace kb::proxy::core

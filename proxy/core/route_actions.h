@@ -4,7 +4,7 @@
 //   1. allowlist   CompiledRoute::allow.allows(client address)       false -> 403
 //   2. redirect    redirect_location(route, request)                  -> status + Location, no member
 //   3. body limit  body_too_large(route, content_length, received)    true -> 413
-//   4. rewrite     rewritten_target(compiled, target)                 new request-target for the member
+//   4. rewrite     rewritten_target(route, regex, target, out)        new request-target for the member
 //                  rewritten_host(route)                              Host for the member, or ""
 //   5. headers     apply_header_modifier(route.request_headers, request fields) before sending,
 //                  apply_header_modifier(route.response_headers, response fields) before replying
@@ -34,12 +34,14 @@ struct RedirectRequest {
 // The query string is kept.
 std::string redirect_location(const config::Route& route, const RedirectRequest& request);
 
-// The request-target to send to the member after the route's `rewrite`, or nullopt when the path
-// stays as it is. `regex` is the compiled rewrite.regex (icase, as ingress-nginx writes `(?i)`),
-// nullptr when the route has none. nginx semantics: when the regex finds a match in the path, the
-// whole path becomes the replacement with $1..$9 filled in. The query string is kept.
-std::optional<std::string> rewritten_target(const config::Route& route, const std::regex* regex,
-                                            std::string_view target);
+// The request-target to send to the member after the route's `rewrite`, written into `out`
+// (cleared first, so a reused string allocates nothing in steady state); false, with `out` empty,
+// when the path stays as it is. `regex` is the compiled rewrite.regex (icase, as ingress-nginx
+// writes `(?i)`), nullptr when the route has none. nginx semantics: when the regex finds a match in
+// the path, the whole path becomes the replacement with $1..$9 filled in (std::regex allocates its
+// match results there). The query string is kept, unless the replacement has its own '?'.
+bool rewritten_target(const config::Route& route, const std::regex* regex, std::string_view target,
+                      std::string& out);
 
 // rewrite.hostname, or "" to keep the usual Host (the member's, or the client's with preservehost).
 inline std::string_view rewritten_host(const config::Route& route) { return route.rewrite.hostname; }

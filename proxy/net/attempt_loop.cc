@@ -34,6 +34,7 @@ asio::awaitable<bool> Exchange::proxy(core::Balancer& balancer) {
   for (const auto& f : *req_.fields) {
     if (f.name() == http::field::cookie) b_.cookies.push_back(f.value());
   }
+  modify_request_headers();  // route_actions.cc: after the session lookup's cookies
   b_.tried.clear();
   Attempt a;
   a.sticky = core::StickyRequest{req_.target, b_.cookies};
@@ -42,7 +43,7 @@ asio::awaitable<bool> Exchange::proxy(core::Balancer& balancer) {
       if (auto answered = co_await pick(balancer, a)) co_return *answered;
     }
     a.need_pick = true;
-    io_timeout_ = detail::response_timeout(balancer, *a.member);
+    set_route_timeouts(balancer, *a.member);
     if (auto answered = co_await open_upstream(balancer, a)) co_return *answered;
     if (!up_) continue;  // the connect failed: fail over
 
@@ -118,7 +119,7 @@ asio::awaitable<std::optional<bool>> Exchange::open_upstream(core::Balancer& bal
     worker_.stats().upstream_connections_reused.fetch_add(1, std::memory_order_relaxed);
     co_return std::nullopt;
   }
-  const error_code ec = co_await connect(member, detail::connect_timeout(balancer, member));
+  const error_code ec = co_await connect(member, route_connect_timeout(balancer, member));
   if (!ec) co_return std::nullopt;
   worker_.stats().upstream_connect_failures.fetch_add(1, std::memory_order_relaxed);
   release_upstream(false);
@@ -126,7 +127,7 @@ asio::awaitable<std::optional<bool>> Exchange::open_upstream(core::Balancer& bal
   balancer.on_done(member, 0, 0);
   b_.tried.push_back(&member);
   if (conn_.closed()) co_return false;
-  if (a.failovers < balancer.max_attempts()) {
+  if (a.failovers < max_attempts(balancer)) {
     ++a.failovers;
     co_return std::nullopt;
   }
@@ -149,11 +150,15 @@ asio::awaitable<std::optional<bool>> Exchange::after_failure(core::Balancer& bal
     log_request();
     co_return false;
   }
-  if (got == ReadResult::kTimeout) {
+  // A write of the request that outlived the send timeout (the route's sendtimeout) is a timeout
+  // like a late response (nginx's proxy_send_timeout: 504), not a member that closed.
+  const bool send_timed_out = sent == SendResult::kUpstreamError && conn_.timed_out();
+  if (got == ReadResult::kTimeout || send_timed_out) {
     worker_.stats().upstream_timeouts.fetch_add(1, std::memory_order_relaxed);
     balancer.on_response(member, 0, true, Clock::now());
     balancer.on_done(member, bytes_to_, bytes_from_);
-    co_return co_await respond_local(504, "member did not answer in time");
+    co_return co_await respond_local(504, send_timed_out ? "member did not take the request in time"
+                                                         : "member did not answer in time");
   }
   if (got == ReadResult::kNoResponse || sent == SendResult::kUpstreamError) {
     if (a.reused && replayable_) {
@@ -166,7 +171,7 @@ asio::awaitable<std::optional<bool>> Exchange::after_failure(core::Balancer& bal
     balancer.on_done(member, bytes_to_, bytes_from_);
     b_.tried.push_back(&member);
     if (replayable_ && !req_.has_body && detail::idempotent(req_.method) &&
-        a.failovers < balancer.max_attempts()) {
+        a.failovers < max_attempts(balancer)) {
       ++a.failovers;
       co_return std::nullopt;
     }

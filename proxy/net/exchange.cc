@@ -72,11 +72,11 @@ asio::awaitable<bool> Exchange::route() {
   const std::shared_ptr<const core::Snapshot> snapshot = worker_.snapshot();
   if (!snapshot) co_return co_await respond_local(503, "no balancer table loaded");
   decide_scheme(*snapshot);  // forwarding.cc
+  decision_ = snapshot->decide(request_view(), worker_.random());
   if (const auto answered = co_await redirect_to_https(*snapshot)) co_return *answered;
-  core::Balancer* balancer = snapshot->route(b_.host_lc, target.substr(0, target.find('?')));
-  if (balancer == nullptr) co_return co_await respond_local(404, "no route for this host and path");
-  if (worker_.access_log()) record_.balancer = balancer->config().name;
-  co_return co_await proxy(*balancer);
+  if (auto answered = co_await enforce_route()) co_return *answered;  // route_actions.cc
+  if (worker_.access_log()) record_.balancer = decision_.balancer->config().name;
+  co_return co_await proxy(*decision_.balancer);
 }
 
 void Exchange::build_request_head(const core::Balancer& balancer, const core::Member& member) {
@@ -88,6 +88,7 @@ void Exchange::build_request_head(const core::Balancer& balancer, const core::Me
   h.host = balancer.config().preserve_host && !public_host.empty()
                ? std::string_view(public_host)
                : std::string_view(member.host_header);
+  if (const std::string_view rewritten = route_host(); !rewritten.empty()) h.host = rewritten;
   h.client_ip = conn_.client_ip();
   h.proto = forwarded_.proto;
   h.keep_forwarded_for = forwarded_.keep_incoming_for;

@@ -5,6 +5,8 @@
 // the ExchangeBuffers the worker lent the connection. Its jobs, one file each:
 //   exchange.cc        the request's life: head, routing, forwarded head, log record
 //   forwarding.cc      the client's scheme: X-Forwarded-*, redirect to https://, HSTS
+//   route_actions.cc   the matched route's actions: allow, redirect, body limit, rewrite, header
+//                      modifiers, timeouts and attempts (docs/table-format.md "Route")
 //   attempt_loop.cc    pick, connect, send, failover (the only retry logic)
 //   member_io.cc       sending the request and reading the member's response head
 //   response.cc        relaying the response (status, head, body)
@@ -25,6 +27,7 @@
 #include "proxy/core/balancer.h"
 #include "proxy/core/forwarded.h"
 #include "proxy/core/request_view.h"
+#include "proxy/core/snapshot.h"
 #include "proxy/net/exchange_buffers.h"
 #include "proxy/net/head_writer.h"
 #include "proxy/net/http1_codec.h"
@@ -53,7 +56,17 @@ class Exchange {
  private:
   enum class SendResult { kOk, kUpstreamError, kClientError, kBadBody };
   enum class ReadResult { kOk, kTimeout, kNoResponse, kBadResponse, kClientGone };
-  struct Attempt;  // attempt_loop.cc
+  struct Attempt;  // route_actions.cc
+  boost::asio::awaitable<std::optional<bool>> enforce_route();
+  boost::asio::awaitable<std::optional<bool>> enforce_body_limit(const config::Route& route);
+  void rewrite_for_member(const core::CompiledRoute& compiled);
+  void modify_request_headers();
+  void modify_response_headers();
+  std::string_view route_host() const;
+  std::chrono::milliseconds route_connect_timeout(const core::Balancer& b, const core::Member& m) const;
+  void set_route_timeouts(const core::Balancer& b, const core::Member& m);
+  int max_attempts(const core::Balancer& balancer) const;
+  // attempt_loop.cc
   struct RequestPumpHooks;
   struct ResponsePumpHooks;
 
@@ -92,6 +105,9 @@ class Exchange {
   boost::asio::awaitable<void> tunnel_back();
   // local_response.cc: a short text response; returns whether the connection stays open.
   boost::asio::awaitable<bool> respond_local(unsigned status, std::string_view text);
+  boost::asio::awaitable<bool> respond_redirect(unsigned status, std::string_view location);
+  bool local_keep_alive() const;
+  boost::asio::awaitable<bool> send_local(unsigned status, bool keep);
 
   ClientConnection& conn_;
   Worker& worker_;
@@ -99,9 +115,10 @@ class Exchange {
   RequestInfo req_;
   std::unique_ptr<UpstreamConn> up_;
   boost::asio::ip::tcp::resolver* resolver_ = nullptr;  // while resolving, for cancellation
-  std::string_view target_;  // origin-form target (view into the request)
   core::ForwardedDecision forwarded_{false, "http"};  // the client's scheme; X-Forwarded-For kept?
   std::string_view hsts_;              // Strict-Transport-Security for this response, "" = none
+  std::string_view target_;  // origin-form target for the member (the request's, or b_.rewritten)
+  core::RouteDecision decision_;  // route and balancer; pointers into the snapshot route() holds
   bool header_read_ = false;  // req_ is valid
   bool sent_continue_ = false;
   bool request_sent_ = false;  // head and body fully delivered to the member
@@ -109,7 +126,8 @@ class Exchange {
   bool replayable_ = false;    // the whole request went out in one write (b_.request_write)
   int attempts_ = 0;
   boost::system::error_code body_error_;
-  std::chrono::milliseconds io_timeout_{60000};  // the member's response timeout
+  std::chrono::milliseconds io_timeout_{60000};    // the member's response timeout
+  std::chrono::milliseconds send_timeout_{60000};  // per write of the request to the member
   uint64_t bytes_to_ = 0;    // to the member (socket bytes)
   uint64_t bytes_from_ = 0;  // from the member (socket bytes)
   unsigned response_status_ = 0;

@@ -45,6 +45,7 @@ struct ExchangeBuffers {
   std::string scratch;           // route cookie
   std::string host_lc;           // routing host
   std::string public_host;       // client's Host for ProxyPassReverse
+  std::string rewritten;         // the route's rewritten request-target
   std::vector<std::string_view> cookies;
   std::vector<core::HeaderView> header_views;  // the request's fields for core::RequestView
   std::vector<const core::Member*> tried;

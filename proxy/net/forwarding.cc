@@ -44,7 +44,11 @@ core::RequestView Exchange::request_view() {
 asio::awaitable<std::optional<bool>> Exchange::redirect_to_https(const core::Snapshot& snapshot) {
   const ServerOptions& opts = worker_.options();
   if (!opts.https_listen || forwarded_.proto == "https" || !snapshot.tls.any_redirect()) co_return std::nullopt;
-  if (!snapshot.tls.ssl_redirect(snapshot.router.match_route(request_view()))) co_return std::nullopt;
+  // The route decide() matched (exchange.cc), by its index in the table.
+  const int32_t route = decision_.route == nullptr
+                            ? core::Router::kNoMatch
+                            : static_cast<int32_t>(decision_.route - snapshot.table.routes.data());
+  if (!snapshot.tls.ssl_redirect(route)) co_return std::nullopt;
   const bool keep = req_.keep_alive && !Http1Codec::request_body_pending(b_) && !conn_.draining() && !conn_.closed();
   b_.head.clear();
   if (!write_https_redirect(b_.public_host, opts.https_listen_port, target_, keep, b_.head)) co_return std::nullopt;

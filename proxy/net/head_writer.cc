@@ -162,6 +162,16 @@ void write_simple_response(unsigned status, std::string_view text, bool keep_ali
   out.push_back('\n');
 }
 
+void write_redirect_response(unsigned status, std::string_view location, bool keep_alive, std::string& out) {
+  out.append("HTTP/1.1 ");
+  append_uint(out, status);
+  out.push_back(' ');
+  out.append(http::obsolete_reason(static_cast<http::status>(status)));
+  out.append("\r\n");
+  append_field(out, "Location", location);
+  out.append(keep_alive ? "Content-Length: 0\r\n\r\n" : "Content-Length: 0\r\nConnection: close\r\n\r\n");
+}
+
 std::size_t write_chunk_prefix(std::size_t n, char (&buf)[24]) {
   auto [end, ec] = std::to_chars(buf, buf + 20, n, 16);
   (void)ec;

@@ -66,6 +66,9 @@ void write_response_head(const ResponseHead& head, const Fields& in, std::string
 void write_simple_response(unsigned status, std::string_view text, bool keep_alive,
                            std::string& out);
 
+// A complete redirect produced by the proxy (a route's `redirect`): status, Location, no body.
+void write_redirect_response(unsigned status, std::string_view location, bool keep_alive, std::string& out);
+
 // "1a2b\r\n" for a chunk of n bytes; returns the length written into buf.
 std::size_t write_chunk_prefix(std::size_t n, char (&buf)[24]);
 

@@ -20,12 +20,13 @@ namespace http = boost::beast::http;
 using boost::system::error_code;
 using detail::with;
 
-// Client -> member: client reads under idle_timeout, member writes under the response timeout.
+// Client -> member: client reads under idle_timeout, member writes under the send timeout (the
+// route's sendtimeout, else the response timeout).
 struct Exchange::RequestPumpHooks {
   Exchange& x;
   void before_read() { x.conn_.arm(x.worker_.options().idle_timeout); }
   void on_read(std::size_t) {}
-  void before_write() { x.conn_.arm(x.io_timeout_); }
+  void before_write() { x.conn_.arm(x.send_timeout_); }
   void on_written(std::size_t n) { x.bytes_to_ += n; }
   void on_chunk(std::size_t got, bool written, bool first, bool done) {
     if (!written) x.record_.bytes_in += got;
@@ -71,7 +72,7 @@ asio::awaitable<Exchange::SendResult> Exchange::send_request() {
 asio::awaitable<Exchange::SendResult> Exchange::resend_request() {
   if (!replayable_) co_return SendResult::kUpstreamError;
   b_.request_write[0] = asio::buffer(b_.head);
-  conn_.arm(io_timeout_);
+  conn_.arm(send_timeout_);
   error_code ec;
   bytes_to_ += co_await asio::async_write(up_->socket, b_.request_write, with(ec));
   co_return ec ? SendResult::kUpstreamError : SendResult::kOk;

@@ -80,6 +80,7 @@ asio::awaitable<bool> Exchange::relay_response(core::Balancer& balancer, const c
     co_return ok;
   }
   const bool want_keep = req_.keep_alive && !conn_.draining();
+  modify_response_headers();  // route_actions.cc
   const Framing framing = build_response_head(balancer, member, pick, want_keep);
   const bool keep = want_keep && framing != Framing::kClose;
   const PumpPlan plan{b_.head, framing == Framing::kChunked, true, 0, b_.body.get(),

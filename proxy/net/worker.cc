@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
+#include <random>
 #include <system_error>
 
 #include "proxy/net/connection.h"
@@ -21,7 +22,8 @@ Worker::Worker(const ServerOptions& options, const AccessLogSink& access_log, Se
       stats_(stats),
       ioc_(std::make_unique<asio::io_context>(1)),
       tls_(tls),
-      pool_(options.upstream_max_idle_per_member, options.upstream_idle_timeout) {
+      pool_(options.upstream_max_idle_per_member, options.upstream_idle_timeout),
+      random_((static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()) {
   acceptor_.emplace(*ioc_);
   tls_acceptor_.emplace(*ioc_);
   sweep_timer_.emplace(*ioc_);

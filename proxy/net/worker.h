@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "proxy/core/snapshot.h"
+#include "proxy/net/fast_random.h"
 #include "proxy/net/proxy_server.h"
 #include "proxy/net/server_stats.h"
 #include "proxy/net/upstream_pool.h"
@@ -59,6 +60,8 @@ class Worker {
   const AccessLogSink& access_log() const { return access_log_; }
   ServerStats& stats() { return stats_; }
   bool draining() const { return draining_; }
+  // Uniform over uint64 for the route decision (weights, canary); seeded per worker at start.
+  uint64_t random() { return random_.next(); }
   // A request's buffers (read buffer, arena, parsers, relay chunk, strings) are lent to a
   // connection from the moment its next request is readable until it is idle again, so idle
   // keep-alive connections hold none and steady state allocates nothing.
@@ -84,6 +87,7 @@ class Worker {
   std::optional<boost::asio::steady_timer> accept_retry_;  // pause after accept errors (EMFILE)
   std::shared_ptr<const core::Snapshot> snapshot_;
   UpstreamPool pool_;
+  FastRandom random_;
   std::vector<std::unique_ptr<ExchangeBuffers>> spare_buffers_;
   ClientConnection* sessions_ = nullptr;  // intrusive list head
   std::atomic<int64_t> session_count_{0};

@@ -49,6 +49,37 @@ def free_port():
     return port
 
 
+def closed_port():
+    """A loopback port nothing listens on (bound, then closed): a dead member."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def raw_server(handle, rcvbuf=None):
+    """A loopback listener calling handle(conn) for each accepted connection, in order, on one
+    daemon thread (misbehaving members for the tests). Returns the listening socket."""
+    import threading
+    srv = socket.socket()
+    if rcvbuf:
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)  # inherited by accepted sockets
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            handle(conn)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return srv
+
+
 def read_port_file(path):
     try:
         with open(path) as f:

@@ -2,9 +2,7 @@
 """Statuses the proxy produces itself: 502 (member answering garbage), 503 (no usable or no reachable
 member), 504 (member too slow), 404 (no route)."""
 import os
-import socket
 import sys
-import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "support"))
 import kbtest  # noqa: E402
@@ -13,39 +11,21 @@ from kbtest import check  # noqa: E402
 
 def garbage_server():
     """Accepts connections, reads a little, answers with something that is not HTTP."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
+    def answer(conn):
+        try:
+            conn.recv(65536)
+            conn.sendall(b"this is not http\r\n\r\n")
+        except OSError:
+            pass
+        conn.close()
 
-    def serve():
-        while True:
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                return
-            try:
-                conn.recv(65536)
-                conn.sendall(b"this is not http\r\n\r\n")
-            except OSError:
-                pass
-            conn.close()
-
-    threading.Thread(target=serve, daemon=True).start()
-    return srv
-
-
-def closed_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()  # nothing listens there now
-    return port
+    return kbtest.raw_server(answer)
 
 
 def main():
     args = kbtest.binaries()
     garbage = garbage_server()
-    dead = closed_port()
+    dead = kbtest.closed_port()
 
     def table(c):
         b = c.backend_ports[0]

@@ -131,6 +131,17 @@ TEST(RouteYaml, ErrorsNameLineAndField) {
        "routes[0].canary.balancer: must be one of the route's backends"},
       {"  - {path: /, balancer: a, requestheaders: {set: {'bad name': v}}}", "'bad name' is not a header name"},
       {"  - {path: /, balancer: a, methods: [GET], extra: 1}", "routes[0].extra: unknown key"},
+      // Text written onto the wire as it is: CR/LF would split the head (header injection).
+      {"  - {path: /, balancer: a, requestheaders: {set: {X-A: \"v\\r\\nX-Evil: 1\"}}}",
+       "routes[0].requestheaders.set.X-A: must not contain control characters"},
+      {"  - {path: /, balancer: a, responseheaders: {add: {X-A: \"v\\n\"}}}",
+       "routes[0].responseheaders.add.X-A: must not contain control characters"},
+      {"  - {path: /, redirect: {url: \"https://x/\\r\\nSet-Cookie: a=b\"}}",
+       "routes[0].redirect.url: must not contain spaces or control characters"},
+      {"  - {path: /, balancer: a, rewrite: {replacefull: \"/a b\"}}",
+       "routes[0].rewrite.replacefull: must not contain spaces or control characters"},
+      {"  - {path: /, balancer: a, rewrite: {hostname: \"h\\r\\n\"}}",
+       "routes[0].rewrite.hostname: must not contain spaces or control characters"},
   };
   for (const BadCase& c : cases) {
     SCOPED_TRACE(c.route);

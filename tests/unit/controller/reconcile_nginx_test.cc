@@ -318,6 +318,7 @@ metadata:
     nginx.ingress.kubernetes.io/backend-protocol: "GRPC"
     nginx.ingress.kubernetes.io/whitelist-source-range: "10.0.0.0/40"
     nginx.ingress.kubernetes.io/ssl-redirect: "false"
+    nginx.ingress.kubernetes.io/permanent-redirect: "https://x.example/\r\nSet-Cookie: a=b"
 spec:
   ingressClassName: nginx
   rules:
@@ -331,7 +332,11 @@ spec:
   EXPECT_EQ(count_events(out, "InvalidAnnotation", "proxy-body-size]: invalid value 'lots'"), 1);
   EXPECT_EQ(count_events(out, "InvalidAnnotation", "backend-protocol]: invalid value 'GRPC'"), 1);
   EXPECT_EQ(count_events(out, "InvalidAnnotation", "whitelist-source-range]: invalid value '10.0.0.0/40'"), 1);
-  EXPECT_EQ(out.events.size(), 6u);  // ssl-redirect is supported: no event
+  // A CR/LF would split the Location head the proxy writes: refused, so the table stays valid.
+  EXPECT_EQ(count_events(out, "InvalidAnnotation", "permanent-redirect]: invalid value"), 1);
+  EXPECT_EQ(out.events.size(), 7u);  // ssl-redirect is supported: no event
+  expect_valid_table(out.table);
+  EXPECT_FALSE(out.table.routes.empty() || out.table.routes[0].redirect.enabled());
   for (const Event& e : out.events) EXPECT_EQ(e.object.kind, "Ingress");
   // Defaults kept: the route still serves, unlimited, open to all.
   ASSERT_EQ(out.table.routes.size(), 1u);

@@ -185,5 +185,16 @@ TEST(HeadWriter, SimpleResponseAndChunkPrefix) {
   EXPECT_EQ(std::string(buf, write_chunk_prefix(0, buf)), "0\r\n");
 }
 
+TEST(HeadWriter, RedirectResponse) {
+  std::string out;
+  write_redirect_response(301, "http://example.test/new?q=1", true, out);
+  EXPECT_EQ(out, "HTTP/1.1 301 Moved Permanently\r\nLocation: http://example.test/new?q=1\r\nContent-Length: 0\r\n\r\n");
+  out.clear();
+  write_redirect_response(308, "https://example.org/", false, out);
+  EXPECT_EQ(out,
+            "HTTP/1.1 308 Permanent Redirect\r\nLocation: https://example.org/\r\nContent-Length: 0\r\n"
+            "Connection: close\r\n\r\n");
+}
+
 }  // namespace
 }  // namespace kb::proxy::net
