@@ -7,6 +7,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "controller/kube/proxy_admin.h"
+
 namespace kb::controller::kube {
 namespace json = web::json;
 
@@ -66,6 +68,8 @@ std::vector<ProxyEdit> decode_proxy_edits(const std::string& body) {
     if (e.has_number_field("loadfactor")) edit.loadfactor = e.at("loadfactor").as_double();
     if (e.has_number_field("lbset")) edit.lbset = e.at("lbset").as_number().to_int64();
     if (e.has_string_field("route")) edit.route = e.at("route").as_string();
+    if (e.has_number_field("seq")) edit.seq = e.at("seq").as_number().to_uint64();
+    if (e.has_string_field("state")) edit.state = e.at("state").as_string();
     if (e.has_object_field("flags")) {
       for (const auto& [letter, on] : e.at("flags").as_object()) {
         if (letter.size() == 1 && on.is_boolean()) edit.flags[letter[0]] = on.as_bool();
@@ -77,24 +81,36 @@ std::vector<ProxyEdit> decode_proxy_edits(const std::string& body) {
 }
 
 std::vector<ProxyEdit> fetch_proxy_edits(const std::string& base_url, int timeout_ms) {
-  std::string body;
+  return decode_proxy_edits(proxy_admin_get(base_url, "/api/edits", timeout_ms));
+}
+
+bool acknowledge_proxy_edit(const std::string& base_url, const ProxyEdit& edit, const std::string& state,
+                            const std::string& note, int timeout_ms) {
+  using web::uri;
+  const std::string body = "balancer=" + uri::encode_data_string(edit.balancer) +
+                           "&member=" + uri::encode_data_string(edit.member) + "&seq=" + std::to_string(edit.seq) +
+                           "&state=" + uri::encode_data_string(state) + "&note=" + uri::encode_data_string(note);
+  std::string answer;
   try {
     web::http::client::http_client_config config;
     config.set_timeout(std::chrono::milliseconds(timeout_ms));
     web::http::client::http_client client(base_url, config);
-    auto response = client.request(web::http::methods::GET, "/api/edits").get();
-    if (response.status_code() != 200) {
-      throw std::runtime_error("HTTP " + std::to_string(response.status_code()));
-    }
-    body = response.extract_utf8string(true).get();
+    web::http::http_request request(web::http::methods::POST);
+    request.set_request_uri("/api/edits/ack");
+    request.set_body(body, "application/x-www-form-urlencoded");
+    auto response = client.request(request).get();
+    answer = response.extract_utf8string(true).get();
+    if (response.status_code() != 200) throw std::runtime_error("HTTP " + std::to_string(response.status_code()) + ": " + answer);
   } catch (const std::exception& e) {
-    throw std::runtime_error("proxy admin " + base_url + "/api/edits: " + e.what());
+    throw std::runtime_error("proxy admin " + base_url + "/api/edits/ack: " + e.what());
   }
-  return decode_proxy_edits(body);
+  const json::value root = parse(answer, "proxy admin /api/edits/ack");
+  return root.is_object() && root.has_boolean_field("acknowledged") && root.at("acknowledged").as_bool();
 }
 
 std::optional<std::string> member_overrides_patch(const std::string& cluster_json,
-                                                  const std::vector<ProxyEdit>& edits) {
+                                                  const std::vector<ProxyEdit>& edits,
+                                                  const std::string& resource_version) {
   const json::value root = parse(cluster_json, "BalancerCluster");
   json::value before = json::value::array();
   if (root.is_object() && root.has_object_field("spec") && root.at("spec").has_array_field("memberOverrides")) {
@@ -131,6 +147,10 @@ std::optional<std::string> member_overrides_patch(const std::string& cluster_jso
   }
   if (overrides == before) return std::nullopt;
   json::value patch = json::value::object();
+  if (!resource_version.empty()) {
+    patch["metadata"] = json::value::object();
+    patch["metadata"]["resourceVersion"] = json::value::string(resource_version);
+  }
   patch["spec"] = json::value::object();
   patch["spec"]["memberOverrides"] = overrides;
   return patch.serialize();

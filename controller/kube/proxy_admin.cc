@@ -66,10 +66,7 @@ std::string proxy_stats_target(const std::vector<std::string>& names) {
   return target;
 }
 
-ProxyStats fetch_proxy_stats(const std::string& base_url, const std::vector<std::string>& names, int timeout_ms) {
-  if (names.empty()) return {};
-  const std::string target = proxy_stats_target(names);
-  std::string body;
+std::string proxy_admin_get(const std::string& base_url, const std::string& target, int timeout_ms) {
   try {
     web::http::client::http_client_config config;
     config.set_timeout(std::chrono::milliseconds(timeout_ms));
@@ -78,11 +75,25 @@ ProxyStats fetch_proxy_stats(const std::string& base_url, const std::vector<std:
     if (response.status_code() != 200) {
       throw std::runtime_error("HTTP " + std::to_string(response.status_code()));
     }
-    body = response.extract_utf8string(true).get();
+    return response.extract_utf8string(true).get();
   } catch (const std::exception& e) {
-    throw std::runtime_error("proxy admin " + base_url + ": " + e.what());
+    throw std::runtime_error("proxy admin " + base_url + target + ": " + e.what());
   }
-  return decode_proxy_stats(body);
+}
+
+uint64_t fetch_proxy_state_version(const std::string& base_url, int timeout_ms) {
+  const std::string body = proxy_admin_get(base_url, "/api/state", timeout_ms);
+  try {
+    const json::value root = json::value::parse(body);
+    if (root.is_object() && root.has_number_field("version")) return root.at("version").as_number().to_uint64();
+  } catch (const std::exception&) {
+  }
+  throw std::runtime_error("proxy admin " + base_url + "/api/state: no \"version\" in " + body.substr(0, 200));
+}
+
+ProxyStats fetch_proxy_stats(const std::string& base_url, const std::vector<std::string>& names, int timeout_ms) {
+  if (names.empty()) return {};
+  return decode_proxy_stats(proxy_admin_get(base_url, proxy_stats_target(names), timeout_ms));
 }
 
 }  // namespace kb::controller::kube

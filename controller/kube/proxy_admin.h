@@ -25,6 +25,10 @@ struct ProxyMemberStats {
 // Balancer name -> its members.
 using ProxyStats = std::map<std::string, std::vector<ProxyMemberStats>>;
 
+// GET base_url + target on the proxy's admin API: the body of a 200 answer. Throws
+// std::runtime_error naming the URL when unreachable or answered otherwise.
+std::string proxy_admin_get(const std::string& base_url, const std::string& target, int timeout_ms);
+
 ProxyStats decode_proxy_stats(const std::string& json);  // throws std::runtime_error
 // The request target for the named balancers: "/api/balancers?name=A&name=B" (percent-encoded),
 // or plain "/api/balancers" (all of them) when the list would not fit in a request line well
@@ -37,5 +41,10 @@ std::string proxy_stats_target(const std::vector<std::string>& names);
 // unreachable.
 ProxyStats fetch_proxy_stats(const std::string& base_url, const std::vector<std::string>& names,
                              int timeout_ms = 2000);
+
+// GET <admin>/api/state: a number the proxy changes whenever member flags (health, errors, drain,
+// edits) or its table change. Polled cheaply; a new value means the status is worth refreshing.
+// Throws std::runtime_error when unreachable or undecodable.
+uint64_t fetch_proxy_state_version(const std::string& base_url, int timeout_ms = 1000);
 
 }  // namespace kb::controller::kube

@@ -2,10 +2,13 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include <utility>
 
 #include "controller/kube/member_overrides.h"
 #include "controller/kube/proxy_admin.h"
+#include "controller/kube/publish_service.h"
 #include "proxy/config/table_cache.h"
 
 namespace kb::controller::runtime {
@@ -24,7 +27,7 @@ Controller::Controller(kube::KubeApi& api, ControllerOptions options, const Cloc
     : api_(api), options_(std::move(options)), clock_(clock), log_(std::move(log)), builder_(log_),
       publisher_(options_.table_out),
       status_writer_(api, clock, StatusWriterOptions{std::chrono::seconds(30), "kube-balancer-controller",
-                                                     options_.lease.identity},
+                                                     options_.lease.identity, std::chrono::milliseconds(1000)},
                      log_) {
   auto on_change = [this](const kube::Resource&) { notify(); };
   auto add = [&](kube::Store& store, const kube::Resource& resource) {
@@ -46,6 +49,17 @@ Controller::Controller(kube::KubeApi& api, ControllerOptions options, const Cloc
   add(stores_.services, kr::services());
   add(stores_.endpoint_slices, kr::endpoint_slices());
   add(stores_.balancer_clusters, kr::balancer_clusters());
+  // The --publish-service Service is in the services store when its namespace is watched anyway.
+  if (const auto ps = kube::parse_publish_service(options_.publish_service)) {
+    const auto& watched = options_.namespaces;
+    if (!watched.empty() && std::find(watched.begin(), watched.end(), ps->first) == watched.end()) {
+      kube::ReflectorOptions ro = options_.reflector;
+      ro.watch_timeout_seconds = options_.watch_timeout_seconds;
+      reflectors_.push_back(std::make_unique<kube::Reflector>(api_, kr::services(), ps->first, publish_services_,
+                                                              on_change, ro, log_));
+    }
+  }
+  if (!options_.proxy_admin.empty()) edit_sync_ = std::make_unique<EditSync>(api_, options_.proxy_admin, log_);
   if (options_.leader_elect) {
     elector_ = std::make_unique<LeaderElector>(api_, options_.lease, clock_, log_);
   }
@@ -94,11 +108,7 @@ void Controller::reconcile_and_publish() {
   ro.also_serve_ingress_class = options_.also_serve_ingress_class;
   ro.watch_all_namespaces = options_.namespaces.size() != 1;
   if (options_.namespaces.size() == 1) ro.watch_namespace = options_.namespaces[0];
-  if (!options_.publish_address.empty()) {
-    kube::LoadBalancerIngress address;
-    (is_ip(options_.publish_address) ? address.ip : address.hostname) = options_.publish_address;
-    ro.status_addresses.push_back(address);
-  }
+  ro.status_addresses = status_addresses();
   const auto started = std::chrono::steady_clock::now();
   reconcile::Output output = reconcile::reconcile(builder_.build(stores_), ro);
   const std::string bytes = emitter_.emit(output.table);  // re-emits only changed balancers
@@ -118,7 +128,49 @@ void Controller::reconcile_and_publish() {
   last_output_ = std::move(output);
 }
 
-void Controller::write_status(const reconcile::Output& output) {
+// --publish-service's addresses when it names a Service that has some, else --publish-address.
+std::vector<kube::LoadBalancerIngress> Controller::status_addresses() {
+  std::vector<kube::LoadBalancerIngress> out;
+  if (const auto ps = kube::parse_publish_service(options_.publish_service)) {
+    const std::string key = ps->first + "/" + ps->second;
+    auto raw = stores_.services.get(key);
+    if (!raw) raw = publish_services_.get(key);
+    std::string note;
+    try {
+      if (raw) out = kube::publish_addresses(raw->json);
+      if (!raw) note = "--publish-service: no Service " + key;
+      else if (out.empty()) note = "--publish-service: Service " + key + " has no address yet";
+    } catch (const std::exception& e) {
+      note = std::string("--publish-service: ") + e.what();
+    }
+    if (note != publish_note_ && !note.empty()) log(note + (options_.publish_address.empty() ? "" : "; using --publish-address"));
+    publish_note_ = note;
+    if (!out.empty()) return out;
+  }
+  if (!options_.publish_address.empty()) {
+    kube::LoadBalancerIngress address;
+    (is_ip(options_.publish_address) ? address.ip : address.hostname) = options_.publish_address;
+    out.push_back(address);
+  }
+  return out;
+}
+
+// The proxy's state version moved since the last ask (the first answer counts as a move).
+bool Controller::proxy_state_changed() {
+  try {
+    const uint64_t version = kube::fetch_proxy_state_version(options_.proxy_admin);
+    const bool changed = proxy_state_ != version;
+    proxy_state_ = version;
+    return changed;
+  } catch (const std::exception&) {
+    // Unreachable: the periodic status write reports the proxy as unavailable.
+    const bool changed = proxy_state_.has_value();
+    proxy_state_.reset();
+    return changed;
+  }
+}
+
+std::optional<std::chrono::milliseconds> Controller::write_status(const reconcile::Output& output) {
   std::optional<kube::ProxyStats> live;
   if (!options_.proxy_admin.empty()) {
     std::vector<std::string> names;  // only BalancerClusters have a status to fill
@@ -141,40 +193,10 @@ void Controller::write_status(const reconcile::Output& output) {
     kube::Ingress ing;
     if (kube::decode_typed(raw, ing, errors)) ingresses[raw.meta.key()] = std::move(ing);
   }
-  // The proxy answered: its edits are worth asking for (they can only be for BalancerClusters).
-  if (live && !output.balancer_cluster_statuses.empty()) write_back_edits();
   status_writer_.write_balancer_clusters(output.balancer_cluster_statuses, clusters, live ? &*live : nullptr);
   status_writer_.write_ingresses(output.ingress_statuses, ingresses);
   status_writer_.write_events(output.events);
-}
-
-// Balancer-manager edits live in the proxy's memory only; folded into the BalancerCluster's
-// spec.memberOverrides they survive proxy restarts and reach every replica (the next reconcile
-// renders them into the table). Only balancers rendered from a BalancerCluster; a patch is sent
-// only when the overrides do not say it all already, so this settles after one write.
-void Controller::write_back_edits() {
-  std::vector<kube::ProxyEdit> edits;
-  try {
-    edits = kube::fetch_proxy_edits(options_.proxy_admin);
-  } catch (const std::exception& e) {
-    log(e.what());
-    return;
-  }
-  if (edits.empty()) return;
-  std::map<std::string, std::vector<kube::ProxyEdit>> by_balancer;
-  for (auto& e : edits) by_balancer[e.balancer].push_back(std::move(e));
-  for (const auto& raw : stores_.balancer_clusters.list()) {
-    const auto it = by_balancer.find(reconcile::cluster_balancer_name(raw.meta.namespace_, raw.meta.name));
-    if (it == by_balancer.end()) continue;
-    try {
-      const auto patch = kube::member_overrides_patch(raw.json, it->second);
-      if (!patch) continue;
-      api_.merge_patch(kr::balancer_clusters(), raw.meta.namespace_, raw.meta.name, *patch);
-      log("balancer-manager edits written to BalancerCluster " + raw.meta.key() + " spec.memberOverrides");
-    } catch (const std::exception& e) {
-      log("writing balancer-manager edits to BalancerCluster " + raw.meta.key() + ": " + e.what());
-    }
-  }
+  return status_writer_.deferred();
 }
 
 void Controller::run() {
@@ -201,9 +223,13 @@ void Controller::run() {
 
   Debouncer debouncer(options_.debounce, options_.debounce_ceiling);
   auto next_status = std::chrono::steady_clock::now() + options_.status_interval;
+  auto next_edits = std::chrono::steady_clock::now() + options_.edit_interval;
+  auto next_state = std::chrono::steady_clock::now() + options_.state_interval;
+  const bool reads_proxy = !options_.proxy_admin.empty();
   std::unique_lock lock(mutex_);
   while (!stopped_) {
     auto deadline = next_status;
+    if (reads_proxy) deadline = std::min({deadline, next_edits, leader_.load() ? next_state : deadline});
     // Until every reflector has listed, a pending burst waits: the last first LIST notifies.
     if (auto d = debouncer.deadline(); d && all_synced()) deadline = std::min(deadline, *d);
     wake_.wait_until(lock, deadline, [&] { return stopped_ || changed_ || leader_changed_; });
@@ -223,9 +249,20 @@ void Controller::run() {
       reconciled = true;
     }
     if (leader_changed && !leading) status_writer_.forget();
-    if (leading && last_output_ && (reconciled || leader_changed || now >= next_status)) {
-      write_status(*last_output_);
+    // Every replica, leader or not: its own proxy's edits go to the BalancerClusters.
+    if (edit_sync_ && now >= next_edits) {
+      if (all_synced()) edit_sync_->sync(stores_.balancer_clusters);
+      next_edits = std::chrono::steady_clock::now() + options_.edit_interval;
+    }
+    bool proxy_moved = false;
+    if (reads_proxy && leading && now >= next_state) {
+      proxy_moved = proxy_state_changed();
+      next_state = now + options_.state_interval;
+    }
+    if (leading && last_output_ && (reconciled || leader_changed || proxy_moved || now >= next_status)) {
+      const auto held_back = write_status(*last_output_);
       next_status = now + options_.status_interval;
+      if (held_back) next_status = std::min(next_status, now + *held_back);
     } else if (now >= next_status) {
       next_status = now + options_.status_interval;
     }

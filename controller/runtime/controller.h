@@ -1,9 +1,11 @@
 #pragma once
 // The controller's event loop: reflectors fill the stores; every change wakes the loop, which
 // debounces the burst, decodes the stores into a reconcile::Snapshot, runs the pure reconciler,
-// renders the table and publishes it (only when the bytes changed). The leader also writes status:
-// after each reconcile and every status_interval (the proxy's live counters move without any API
-// change), reading member state from the proxy's admin API.
+// renders the table and publishes it (only when the bytes changed). Every replica saves its own
+// proxy's balancer-manager edits in the BalancerClusters (EditSync, every edit_interval). The
+// leader also writes status: after each reconcile, whenever the proxy's state version moves (a
+// health or drain flip; asked every state_interval) and every status_interval (the live counters
+// move without any API change), reading member state from the proxy's admin API.
 //
 // Nothing is published before every reflector has listed once: an empty cache must never replace
 // the proxy's table with an empty one.
@@ -24,6 +26,7 @@
 #include "controller/reconcile/reconcile.h"
 #include "controller/runtime/clock.h"
 #include "controller/runtime/debouncer.h"
+#include "controller/runtime/edit_sync.h"
 #include "controller/runtime/leader_elector.h"
 #include "controller/runtime/metrics.h"
 #include "controller/runtime/snapshot_builder.h"
@@ -40,11 +43,14 @@ struct ControllerOptions {
   std::string table_out;
   std::string proxy_admin = "http://127.0.0.1:9901";  // "" = do not read the proxy
   std::string publish_address;                        // IP or hostname for Ingress status
+  std::string publish_service;  // "ns/name": Ingress status from this Service (beats publish_address)
   bool leader_elect = true;
   LeaderElectionConfig lease;
   std::chrono::milliseconds debounce{100};
   std::chrono::milliseconds debounce_ceiling{1000};
   std::chrono::milliseconds status_interval{10000};
+  std::chrono::milliseconds edit_interval{500};   // how often the proxy's edits are saved
+  std::chrono::milliseconds state_interval{250};  // how often the leader asks the proxy's state version
   int watch_timeout_seconds = 300;
   kube::ReflectorOptions reflector;
   // Where watch restarts, reconcile times, publishes and leadership are counted; not owned, must
@@ -67,8 +73,10 @@ class Controller {
   void notify();
   bool all_synced() const;
   void reconcile_and_publish();
-  void write_status(const reconcile::Output& output);
-  void write_back_edits();
+  // Returns how soon a held-back status write may be retried (nullopt: nothing held back).
+  std::optional<std::chrono::milliseconds> write_status(const reconcile::Output& output);
+  bool proxy_state_changed();
+  std::vector<kube::LoadBalancerIngress> status_addresses();
   void log(const std::string& message) const;
 
   kube::KubeApi& api_;
@@ -80,6 +88,11 @@ class Controller {
   proxy::config::TableEmitter emitter_;
   TablePublisher publisher_;
   StatusWriter status_writer_;
+  std::unique_ptr<EditSync> edit_sync_;  // null without a proxy admin URL
+  std::optional<uint64_t> proxy_state_;  // the proxy's last state version seen
+  // The --publish-service Service's namespace when no other reflector watches it.
+  kube::Store publish_services_;
+  std::string publish_note_;  // the last complaint about the publish service, logged once
   std::unique_ptr<LeaderElector> elector_;
   std::vector<std::unique_ptr<kube::Reflector>> reflectors_;
   std::vector<std::thread> threads_;

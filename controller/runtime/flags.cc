@@ -3,6 +3,7 @@
 #include <map>
 #include <sstream>
 
+#include "controller/kube/publish_service.h"
 #include "controller/runtime/metrics.h"
 #include "proxy/config/table_yaml.h"
 
@@ -43,6 +44,8 @@ std::string usage() {
   --table-out PATH           the table file the proxy serves (written atomically)
   --proxy-admin URL          the proxy's admin API for member status (default http://127.0.0.1:9901; "" = none)
   --publish-address ADDR     IP or hostname written to Ingress status.loadBalancer
+  --publish-service NS/NAME  Ingress status.loadBalancer from this Service's load-balancer status
+                             (else its externalIPs, else its clusterIP); beats --publish-address
   --leader-elect BOOL        Lease-based leader election for status writes (default true)
   --lease-namespace NS       (default: the pod's namespace, else "default")
   --lease-name NAME          (default kube-balancer-controller)
@@ -123,6 +126,12 @@ bool parse_flags(const std::vector<std::string>& args, Flags& flags, std::string
       flags.metrics_listen = value;
     } else if (name == "publish-address") {
       c.publish_address = value;
+    } else if (name == "publish-service") {
+      if (!value.empty() && !kube::parse_publish_service(value)) {
+        error = "--publish-service: expected NAMESPACE/NAME, got '" + value + "'";
+        return false;
+      }
+      c.publish_service = value;
     } else if (name == "leader-elect") {
       if (!parse_bool(value, c.leader_elect)) {
         error = "--leader-elect: expected true or false, got '" + value + "'";

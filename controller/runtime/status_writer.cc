@@ -1,5 +1,7 @@
 #include "controller/runtime/status_writer.h"
 
+#include <algorithm>
+
 #include "controller/kube/typed.h"
 #include "controller/runtime/status.h"
 
@@ -19,6 +21,7 @@ int StatusWriter::write_balancer_clusters(const std::vector<reconcile::BalancerC
                                           const kube::ProxyStats* live) {
   int patches = 0;
   const auto now = clock_.now();
+  deferred_.reset();
   for (const auto& update : updates) {
     const std::string key = update.namespace_name + "/" + update.name;
     auto it = stored.find(key);
@@ -39,6 +42,13 @@ int StatusWriter::write_balancer_clusters(const std::vector<reconcile::BalancerC
     if (!significant_change(desired, base) && w != written_.end() &&
         now - w->second.at < options_.counter_interval) {
       continue;  // only counters moved: wait for the rate limit
+    }
+    if (w != written_.end() && now - w->second.at < options_.min_write_interval) {
+      // Written less than min_write_interval ago: coalesce with whatever else changes meanwhile.
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+          options_.min_write_interval - (now - w->second.at));
+      deferred_ = deferred_ ? std::min(*deferred_, wait) : wait;
+      continue;
     }
     try {
       api_.patch_status(kr::balancer_clusters(), update.namespace_name, update.name,

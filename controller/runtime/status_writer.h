@@ -3,11 +3,14 @@
 // status (merge patch of the status subresource), Ingress status.loadBalancer, and Events. The
 // leader only (the runtime calls it only while leading). Like Contour's statusupdater, every write
 // compares with the stored object first and skips no-ops; a status whose only changes are the
-// ever-moving counters is written at most once per `counter_interval`. Writes are merge patches of
+// ever-moving counters is written at most once per `counter_interval`, and no BalancerCluster's
+// status is written more than once per `min_write_interval` (a flapping member must not flood the
+// API server: the later change waits, and deferred() says how long). Writes are merge patches of
 // computed state, so a write repeated by a deposed leader is harmless.
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -25,6 +28,7 @@ struct StatusWriterOptions {
   std::chrono::seconds counter_interval{30};
   std::string component = "kube-balancer-controller";
   std::string instance;  // the leader identity, for Events
+  std::chrono::milliseconds min_write_interval{1000};
 };
 
 class StatusWriter {
@@ -37,6 +41,9 @@ class StatusWriter {
   int write_balancer_clusters(const std::vector<reconcile::BalancerClusterStatusUpdate>& updates,
                               const std::map<std::string, kube::BalancerCluster>& stored,
                               const kube::ProxyStats* live);
+  // After write_balancer_clusters: the shortest wait until a write it held back may be sent
+  // (nullopt: none was held back). The caller calls again then.
+  std::optional<std::chrono::milliseconds> deferred() const { return deferred_; }
   int write_ingresses(const std::vector<reconcile::IngressStatusUpdate>& updates,
                       const std::map<std::string, kube::Ingress>& stored);
   // Each distinct (object, reason, message) is posted once while it keeps being reported.
@@ -62,6 +69,7 @@ class StatusWriter {
   StatusWriterOptions options_;
   Logger log_;
   std::map<std::string, Written> written_;
+  std::optional<std::chrono::milliseconds> deferred_;
   std::map<std::string, WrittenIngress> written_ingress_;
   std::set<std::tuple<std::string, std::string, std::string, std::string>> posted_events_;
 };

@@ -133,9 +133,33 @@ void ProxyApp::register_admin_handlers() {
     if (body.empty()) return AdminResponse::error(404, "no balancer named '" + name + "'");
     return AdminResponse::json(200, std::move(body));
   });
-  // Read-only: the controller writes these back to the BalancerCluster (docs/balancer-manager.md).
+  // The controller saves these in the BalancerCluster and acknowledges each one it handled
+  // (docs/balancer-manager.md, "Where edits live").
   admin_->handle("/api/edits",
                  [this](const AdminRequest&) { return AdminResponse::json(200, admin::edits_json(edits_)); });
+  admin_->handle("/api/edits/ack", [this](const AdminRequest& req) {
+    if (req.method != "POST") return AdminResponse::error(405, "POST an acknowledgement");
+    // Only the controller in this pod acknowledges: the admin port may listen on every address.
+    if (req.client_ip != "127.0.0.1" && req.client_ip != "::1" && req.client_ip != "::ffff:127.0.0.1") {
+      return AdminResponse::error(403, "/api/edits/ack is for the controller on loopback only");
+    }
+    std::string error;
+    const auto ack = admin::parse_edit_ack(req.body, error);
+    if (!ack) return AdminResponse::error(400, "/api/edits/ack: " + error);
+    const bool matched = edits_.acknowledge(ack->balancer, ack->member, ack->seq, ack->state, ack->note);
+    if (matched) {
+      log_.info("balancer-manager: edit of member " + ack->member + " of balancer " + ack->balancer + " " +
+                admin::to_string(ack->state) + (ack->note.empty() ? "" : " (" + ack->note + ")"));
+      // A saved edit the current table already carries is dropped now: the table rules from here.
+      if (ack->state == admin::EditState::kSaved) republish();
+    }
+    return AdminResponse::json(200, matched ? "{\"acknowledged\":true}" : "{\"acknowledged\":false}");
+  });
+  admin_->handle("/api/state", [this](const AdminRequest&) {
+    auto snap = current(nullptr);
+    if (!snap) return AdminResponse::error(503, "no table loaded");
+    return AdminResponse::json(200, admin::state_json(state_version_.observe(*snap)));
+  });
   admin_->handle("/balancer-manager",
                  [this](const AdminRequest& req) { return manager_->handle(req, req.client_ip); });
   admin_->handle("/metrics", [this](const AdminRequest&) {

@@ -15,6 +15,7 @@
 #include "proxy/admin/manager/balancer_manager.h"
 #include "proxy/admin/manager/edit_store.h"
 #include "proxy/admin/metrics/proxy_metrics.h"
+#include "proxy/admin/state_version.h"
 #include "proxy/app/access_log.h"
 #include "proxy/app/log.h"
 #include "proxy/app/options.h"
@@ -65,6 +66,7 @@ class ProxyApp {
   std::unique_ptr<health::HealthChecker> health_;
   std::unique_ptr<health::HeartbeatPoller> heartbeat_;
   admin::EditStore edits_;
+  admin::StateVersion state_version_;
   std::unique_ptr<admin::BalancerManager> manager_;
   std::unique_ptr<admin::ProxyMetrics> metrics_;
   std::unique_ptr<admin::AdminServer> admin_;

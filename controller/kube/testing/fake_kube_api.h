@@ -110,6 +110,16 @@ class FakeKubeApi : public KubeApi {
     {
       std::lock_guard lock(mutex_);
       record("patch", r.path(ns, name), json);
+      // A metadata.resourceVersion in the patch is a precondition, as on the API server. (The
+      // patch itself is not applied.)
+      if (json.find("\"resourceVersion\"") != std::string::npos) {
+        auto it = objects_.find(r.path(ns, name));
+        if (it == objects_.end()) throw ApiError(404, "NotFound", "not found");
+        const RawObject o = decode_raw_object(json);
+        if (!o.meta.resource_version.empty() && o.meta.resource_version != it->second.meta.resource_version) {
+          throw ApiError(409, "Conflict", "the object has been modified");
+        }
+      }
     }
     return get(r, ns, name);
   }

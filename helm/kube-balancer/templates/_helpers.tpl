@@ -114,6 +114,16 @@ name is in the body); reading and renewing are limited to this release's Lease.
   verbs: ["get", "update"]
 {{- end }}
 
+{{/*
+The Service whose address goes into Ingress status (--publish-service): this release's own Service
+unless controller.publishService.pathOverride names another; "" when disabled.
+*/}}
+{{- define "kube-balancer.publishService" -}}
+{{- if .Values.controller.publishService.enabled }}
+{{- default (printf "%s/%s" .Release.Namespace (include "kube-balancer.fullname" .)) .Values.controller.publishService.pathOverride }}
+{{- end }}
+{{- end }}
+
 {{/* The Lease the replicas of this release elect their leader with. */}}
 {{- define "kube-balancer.leaseName" -}}
 {{- default (include "kube-balancer.fullname" .) .Values.controller.leaderElection.leaseName }}
@@ -137,6 +147,9 @@ args:
   {{- end }}
   {{- with .Values.controller.publishAddress }}
   - --publish-address={{ . }}
+  {{- end }}
+  {{- with include "kube-balancer.publishService" . }}
+  - --publish-service={{ . }}
   {{- end }}
   {{- with .Values.controller.watchNamespaces }}
   - --namespaces={{ join "," . }}

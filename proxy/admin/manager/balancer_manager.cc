@@ -97,9 +97,27 @@ AdminResponse BalancerManager::page(const AdminRequest& request, const core::Sna
     return AdminResponse::json(200, w.take());
   }
   AdminResponse r = AdminResponse::text(
-      200, manager_html(snapshot, [this](const std::string& b) { return nonce(b); }, header(request, "Host"), message));
+      200, manager_html(snapshot, [this](const std::string& b) { return nonce(b); }, header(request, "Host"), message,
+                        [this](const std::string& b, const std::string& m) { return edit_note(b, m); }));
   r.content_type = "text/html; charset=utf-8";
   return r;
+}
+
+std::string BalancerManager::edit_note(const std::string& balancer, const std::string& member) const {
+  const auto entry = edits_.entry(balancer, member);
+  if (!entry) return "";
+  switch (entry->state) {
+    case EditState::kPending:
+      return "Edit pending: not yet saved to a BalancerCluster by a controller (until then it lives in this "
+             "proxy's memory only).";
+    case EditState::kSaved:
+      return "Edit saved" + (entry->note.empty() ? std::string() : " to " + entry->note) +
+             "; every replica's table carries it from there.";
+    case EditState::kMemoryOnly:
+      return "Edit kept in this proxy's memory only" + (entry->note.empty() ? std::string() : " (" + entry->note + ")") +
+             ": other replicas do not have it, and it is lost when this proxy restarts.";
+  }
+  return "";
 }
 
 AdminResponse BalancerManager::edit(const AdminRequest& request, const core::Snapshot& snapshot) {

@@ -41,6 +41,7 @@ class BalancerManager {
  private:
   AdminResponse edit(const AdminRequest& request, const core::Snapshot& snapshot);
   AdminResponse page(const AdminRequest& request, const core::Snapshot& snapshot, const std::string& message);
+  std::string edit_note(const std::string& balancer, const std::string& member) const;
 
   AccessPolicy policy_;
   EditStore& edits_;

@@ -63,7 +63,7 @@ std::string apache_status_text(uint32_t flags) {
 }
 
 std::string manager_html(const core::Snapshot& snapshot, const NonceOf& nonce, const std::string& host,
-                         const std::string& message) {
+                         const std::string& message, const EditNoteOf& edit_note) {
   std::string out =
       "<!DOCTYPE html>\n<html><head><meta charset=utf-8><title>Balancer Manager</title>\n"
       "<style>body{font-family:sans-serif}table{border-collapse:collapse;margin-bottom:1em}"
@@ -128,7 +128,11 @@ std::string manager_html(const core::Snapshot& snapshot, const NonceOf& nonce, c
         radio(out, std::string("w_status_") + letter, (flags & bit) != 0);
         out += "<br>";
       }
-      out += "<input type=submit value=Submit></form></td></tr>\n";
+      out += "<input type=submit value=Submit></form>";
+      if (const std::string note = edit_note ? edit_note(c.name, mc.name) : std::string(); !note.empty()) {
+        out += "<br><small class=edit-state>" + html_escape(note) + "</small>";
+      }
+      out += "</td></tr>\n";
     }
     out += "</table>\n";
   }

@@ -50,6 +50,23 @@ TEST(MemberOverrides, UpdatesTheMembersEntryKeepingOthersAndItsOtherFields) {
                     R"({"lbSet":2,"route":"keep","selector":{"podName":"pod-a"},"status":"-D-H+N"}]}})");
 }
 
+TEST(MemberOverrides, CarriesTheResourceVersionAsAPrecondition) {
+  ProxyEdit e = edit("pod-a");
+  e.lbset = 1;
+  const auto patch = member_overrides_patch(R"({"spec":{}})", {e}, "42");
+  ASSERT_TRUE(patch);
+  EXPECT_EQ(*patch, R"({"metadata":{"resourceVersion":"42"},"spec":{"memberOverrides":[{"lbSet":1,)"
+                    R"("selector":{"podName":"pod-a"}}]}})");
+}
+
+TEST(MemberOverrides, DecodesSequenceAndState) {
+  const auto edits = decode_proxy_edits(
+      R"({"edits":[{"balancer":"b","member":"m","seq":12,"state":"memory-only","note":"x"}]})");
+  ASSERT_EQ(edits.size(), 1u);
+  EXPECT_EQ(edits[0].seq, 12u);
+  EXPECT_EQ(edits[0].state, "memory-only");
+}
+
 TEST(MemberOverrides, NothingToWriteWhenTheOverridesSayItAlready) {
   const std::string cluster =
       R"({"spec":{"memberOverrides":[{"selector":{"podName":"pod-a"},"loadFactor":2,"status":"+N"}]}})";

@@ -112,6 +112,18 @@ TEST(Flags, DefaultsAndErrors) {
   EXPECT_FALSE(parse_flags({"--table-out"}, g, error));
 }
 
+TEST(Flags, PublishService) {
+  Flags f;
+  std::string error;
+  ASSERT_TRUE(parse_flags({"--table-out", "/t", "--publish-service", "kb-system/kube-balancer"}, f, error)) << error;
+  EXPECT_EQ(f.controller.publish_service, "kb-system/kube-balancer");
+  for (const char* bad : {"kube-balancer", "/name", "ns/", "a/b/c"}) {
+    Flags g;
+    EXPECT_FALSE(parse_flags({"--table-out", "/t", "--publish-service", bad}, g, error)) << bad;
+    EXPECT_NE(error.find("NAMESPACE/NAME"), std::string::npos) << error;
+  }
+}
+
 TEST(Flags, LeaseTimings) {
   Flags f;
   std::string error;

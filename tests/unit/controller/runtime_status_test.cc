@@ -120,7 +120,7 @@ TEST(Status, CountersAreNotSignificant) {
 struct WriterHarness {
   kube::testing::FakeKubeApi api;
   ManualClock clock;
-  StatusWriter writer{api, clock, StatusWriterOptions{30s, "kb", "me"}};
+  StatusWriter writer{api, clock, StatusWriterOptions{30s, "kb", "me", 1000ms}};
   std::map<std::string, kube::BalancerCluster> stored;
   kube::ProxyStats proxy;
   WriterHarness() {
@@ -157,7 +157,30 @@ TEST(StatusWriter, AnotherWritersChangeIsCorrected) {
   h.stored["ns/web"].metadata.resource_version = "2";
   h.stored["ns/web"].status.observed_generation = 1;
   h.stored["ns/web"].status.healthy_members = 0;
+  h.clock.t += 1s;
   EXPECT_EQ(h.write(), 1);
+}
+
+// A flapping member: every flip is significant, but one BalancerCluster's status is written at
+// most once per second; the held-back write says when to come back, and then carries the latest.
+TEST(StatusWriter, CoalescesFlipsToOneWritePerSecond) {
+  WriterHarness h;
+  h.proxy["ns/web"] = live(true);
+  EXPECT_EQ(h.write(), 1);
+  EXPECT_FALSE(h.writer.deferred());
+  h.clock.t += 300ms;
+  h.proxy["ns/web"] = live(false);
+  EXPECT_EQ(h.write(), 0);
+  ASSERT_TRUE(h.writer.deferred());
+  EXPECT_EQ(*h.writer.deferred(), 700ms);
+  h.clock.t += 300ms;
+  EXPECT_EQ(h.write(), 0);
+  EXPECT_EQ(*h.writer.deferred(), 400ms);
+  h.clock.t += 400ms;
+  EXPECT_EQ(h.write(), 1);
+  EXPECT_FALSE(h.writer.deferred());
+  EXPECT_NE(h.api.calls.back().body.find("\"healthy\":false"), std::string::npos) << h.api.calls.back().body;
+  EXPECT_EQ(h.api.count("patch_status"), 2u);
 }
 
 TEST(StatusWriter, SkipsWhenTheStoredStatusAlreadyMatches) {

@@ -223,5 +223,21 @@ TEST(Form, Decoding) {
   EXPECT_EQ(html_escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
 }
 
+// Where an edit lives is on the page, under the member's form: pending, saved (then dropped once
+// the table carries it), or memory-only (no BalancerCluster): never silently lost.
+TEST(BalancerManager, ThePageSaysWhereEachEditLives) {
+  Fixture f;
+  EXPECT_EQ(f.get("").body.find("edit-state"), std::string::npos);
+  ASSERT_EQ(f.post("b=shop&w=a&nonce=" + f.manager->nonce("shop") + "&w_lf=4").status, 200);
+  EXPECT_NE(f.get("").body.find("Edit pending: not yet saved to a BalancerCluster"), std::string::npos);
+  ASSERT_TRUE(f.edits.acknowledge("shop", "a", f.edits.entry("shop", "a")->seq, EditState::kMemoryOnly,
+                                  "balancer shop has no BalancerCluster to save it in"));
+  const std::string page = f.get("").body;
+  EXPECT_NE(page.find("Edit kept in this proxy&#39;s memory only (balancer shop has no BalancerCluster"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("lost when this proxy restarts"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace kb::proxy::admin
