@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,11 +25,13 @@
 #include "controller/reconcile/reconcile.h"
 #include "controller/runtime/clock.h"
 #include "controller/runtime/debouncer.h"
+#include "controller/runtime/gateway_status_writer.h"
 #include "controller/runtime/leader_elector.h"
 #include "controller/runtime/metrics.h"
 #include "controller/runtime/snapshot_builder.h"
 #include "controller/runtime/status_writer.h"
 #include "controller/runtime/table_publisher.h"
+#include "controller/runtime/tls_files.h"
 #include "proxy/config/table_cache.h"
 
 namespace kb::controller::runtime {
@@ -40,6 +43,12 @@ struct ControllerOptions {
   std::string table_out;
   std::string proxy_admin = "http://127.0.0.1:9901";  // "" = do not read the proxy
   std::string publish_address;                        // IP or hostname for Ingress status
+  // --tls-dir: where spec.tls Secrets are written as files for the proxy; "" = Secrets are not
+  // watched and the table gets no `tls` entries.
+  std::string tls_dir;
+  // --gateway-api: also watch GatewayClass, Gateway, HTTPRoute and ReferenceGrant
+  // (docs/gateway-api.md); without their CRDs the controller logs it and serves Ingress as before.
+  bool gateway_api = false;
   bool leader_elect = true;
   LeaderElectionConfig lease;
   std::chrono::milliseconds debounce{100};
@@ -67,6 +76,8 @@ class Controller {
   void notify();
   bool all_synced() const;
   void reconcile_and_publish();
+  bool admit_secrets(const reconcile::Output& output);
+  bool publish(const reconcile::Output& output);
   void write_status(const reconcile::Output& output);
   void write_back_edits();
   void log(const std::string& message) const;
@@ -82,6 +93,9 @@ class Controller {
   StatusWriter status_writer_;
   std::unique_ptr<LeaderElector> elector_;
   std::vector<std::unique_ptr<kube::Reflector>> reflectors_;
+  std::vector<kube::Reflector*> secret_reflectors_;  // also in reflectors_
+  std::optional<TlsFiles> tls_files_;
+  std::map<std::string, reconcile::TlsMaterial> tls_in_use_;  // what the last table served
   std::vector<std::thread> threads_;
 
   std::mutex mutex_;

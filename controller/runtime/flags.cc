@@ -43,6 +43,9 @@ std::string usage() {
   --table-out PATH           the table file the proxy serves (written atomically)
   --proxy-admin URL          the proxy's admin API for member status (default http://127.0.0.1:9901; "" = none)
   --publish-address ADDR     IP or hostname written to Ingress status.loadBalancer
+  --tls-dir DIR              write the kubernetes.io/tls Secrets that spec.tls names here (mode 0600)
+                             and render them as the table's tls entries (default "": off)
+  --gateway-api BOOL         also serve Gateway API GatewayClass/Gateway/HTTPRoute (default false)
   --leader-elect BOOL        Lease-based leader election for status writes (default true)
   --lease-namespace NS       (default: the pod's namespace, else "default")
   --lease-name NAME          (default kube-balancer-controller)
@@ -60,7 +63,7 @@ std::string usage() {
 }
 
 bool parse_flags(const std::vector<std::string>& args, Flags& flags, std::string& error) {
-  static const std::map<std::string, bool> kBoolFlags = {{"leader-elect", true}, {"help", true}};
+  static const std::map<std::string, bool> kBoolFlags = {{"leader-elect", true}, {"help", true}, {"gateway-api", true}};
   ControllerOptions& c = flags.controller;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
@@ -123,6 +126,13 @@ bool parse_flags(const std::vector<std::string>& args, Flags& flags, std::string
       flags.metrics_listen = value;
     } else if (name == "publish-address") {
       c.publish_address = value;
+    } else if (name == "tls-dir") {
+      c.tls_dir = value;
+    } else if (name == "gateway-api") {
+      if (!parse_bool(value, c.gateway_api)) {
+        error = "--gateway-api: expected true or false, got '" + value + "'";
+        return false;
+      }
     } else if (name == "leader-elect") {
       if (!parse_bool(value, c.leader_elect)) {
         error = "--leader-elect: expected true or false, got '" + value + "'";
