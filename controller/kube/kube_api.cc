@@ -24,6 +24,11 @@ Resource ingress_classes() { return {"networking.k8s.io", "v1", "ingressclasses"
 Resource services() { return {"", "v1", "services", true}; }
 Resource endpoint_slices() { return {"discovery.k8s.io", "v1", "endpointslices", true}; }
 Resource balancer_clusters() { return {"kubebalancer.io", "v1alpha1", "balancerclusters", true}; }
+Resource gateway_classes() { return {"gateway.networking.k8s.io", "v1", "gatewayclasses", false}; }
+Resource gateways() { return {"gateway.networking.k8s.io", "v1", "gateways", true}; }
+Resource http_routes() { return {"gateway.networking.k8s.io", "v1", "httproutes", true}; }
+Resource reference_grants() { return {"gateway.networking.k8s.io", "v1beta1", "referencegrants", true}; }
+Resource secrets() { return {"", "v1", "secrets", true}; }
 Resource leases() { return {"coordination.k8s.io", "v1", "leases", true}; }
 Resource events() { return {"", "v1", "events", true}; }
 }  // namespace resources

@@ -35,6 +35,11 @@ Resource ingress_classes();
 Resource services();
 Resource endpoint_slices();
 Resource balancer_clusters();
+Resource secrets();
+Resource gateway_classes();  // Gateway API (only with --gateway-api)
+Resource gateways();
+Resource http_routes();
+Resource reference_grants();
 Resource leases();
 Resource events();
 }  // namespace resources

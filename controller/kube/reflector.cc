@@ -58,10 +58,17 @@ void Reflector::list_all() {
   std::vector<RawObject> items;
   ListOptions options;
   options.limit = options_.page_size;
+  options.field_selector = options_.field_selector;
+  uint64_t generation;
+  {
+    std::lock_guard lock(mutex_);
+    generation = relist_requested_;
+  }
   std::string list_version;
   for (;;) {
     ListPage page = api_.list(resource_, namespace_, options);
-    for (auto& item : page.items) items.push_back(std::move(item));
+    for (auto& item : page.items)
+      if (store_.admits(item.meta.key())) items.push_back(std::move(item));  // bounded: see Store::admit_only
     list_version = page.resource_version;
     if (page.continue_token.empty()) break;
     options.continue_token = page.continue_token;
@@ -71,11 +78,23 @@ void Reflector::list_all() {
   {
     std::lock_guard lock(mutex_);
     resource_version_ = list_version;
-    need_list_ = false;
+    need_list_ = relist_requested_ != generation;  // a relist() during this LIST lists once more
   }
   const bool first = !synced_.exchange(true);
+  const bool relisted = relist_done_.exchange(generation) != generation;
   log("listed " + std::to_string(items.size()) + " at resourceVersion " + list_version);
-  if ((changed || first) && on_change_) on_change_(resource_);
+  if ((changed || first || relisted) && on_change_) on_change_(resource_);
+}
+
+void Reflector::relist() {
+  std::shared_ptr<WatchStream> stream;
+  {
+    std::lock_guard lock(mutex_);
+    ++relist_requested_;
+    need_list_ = true;
+    stream = stream_;
+  }
+  if (stream) stream->cancel();  // the watch ends cleanly; run() sees need_list_ and lists
 }
 
 // One watch, from the last resourceVersion until the server ends it or it fails.
@@ -86,10 +105,11 @@ void Reflector::watch_once() {
   // (and of many replicas) do not all re-watch in the same second.
   options.timeout_seconds = static_cast<int>(options_.watch_timeout_seconds * (1.0 + random_()));
   options.resource_version = last_resource_version();
+  options.field_selector = options_.field_selector;
   std::shared_ptr<WatchStream> stream = api_.watch(resource_, namespace_, options);
   {
     std::lock_guard lock(mutex_);
-    if (stopped_) return;
+    if (stopped_ || need_list_) return;  // a relist() came before the watch could be cancelled
     stream_ = stream;
   }
   struct Clear {

@@ -34,6 +34,8 @@ struct ReflectorOptions {
   // "closed" (the server ended the watch), "expired" (410 Gone), "http_error", "transport_error"
   // (no response) or "error" (an undecodable event).
   std::function<void(const std::string& reason)> on_restart;
+  // Sent with every LIST and WATCH ("type=kubernetes.io/tls"); "" = none.
+  std::string field_selector;
 };
 
 class Reflector {
@@ -55,6 +57,13 @@ class Reflector {
   bool has_synced() const { return synced_.load(); }
   std::string last_resource_version() const;
   int lists() const { return lists_.load(); }  // how many full LISTs so far (tests, logs)
+  // Thread-safe: lists again now (the store admits more keys than when it last listed); until that
+  // list is in the store, relisting() is true.
+  void relist();
+  bool relisting() const {
+    std::lock_guard lock(mutex_);
+    return relist_done_.load() != relist_requested_;
+  }
 
  private:
   void list_all();
@@ -80,6 +89,8 @@ class Reflector {
   std::atomic<bool> stopped_{false};
   std::atomic<bool> synced_{false};
   std::atomic<int> lists_{0};
+  uint64_t relist_requested_ = 0;         // under mutex_
+  std::atomic<uint64_t> relist_done_{0};  // the request generation the last LIST served
   bool need_list_ = true;
 };
 

@@ -5,6 +5,7 @@
 namespace kb::controller::kube {
 
 bool Store::upsert_locked(const RawObject& object) {
+  if (!admits_locked(object.meta.key())) return objects_.erase(object.meta.key()) > 0;
   auto [it, inserted] = objects_.try_emplace(object.meta.key(), object);
   if (inserted) return true;
   // Same resourceVersion and bytes: a replay (relist, rewatch), not a change.
@@ -47,6 +48,28 @@ bool Store::apply(EventType type, const RawObject& object) {
   }
   if (changed) ++revision_;
   return changed;
+}
+
+bool Store::admit_only(std::set<std::string> keys) {
+  std::lock_guard lock(mutex_);
+  bool grew = !admitted_;
+  if (admitted_)
+    for (const auto& k : keys) grew |= !admitted_->contains(k);
+  admitted_ = std::move(keys);
+  for (auto it = objects_.begin(); it != objects_.end();) {
+    if (admits_locked(it->first)) {
+      ++it;
+    } else {
+      it = objects_.erase(it);
+      ++revision_;
+    }
+  }
+  return grew;
+}
+
+bool Store::admits(const std::string& key) const {
+  std::lock_guard lock(mutex_);
+  return admits_locked(key);
 }
 
 std::vector<RawObject> Store::list() const {

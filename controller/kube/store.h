@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@ class Store {
   // ADDED/MODIFIED upsert, DELETED removes; bookmarks and errors never reach the store.
   bool apply(EventType type, const RawObject& object);
 
+  // Admission (bounded memory for Secrets): once set, only these keys are kept; every other object
+  // a list or an event brings is dropped, and objects already held outside the set are removed.
+  // Returns true when the set gained a key, i.e. objects the store dropped earlier may now be
+  // wanted: the caller lists again (Reflector::relist).
+  bool admit_only(std::set<std::string> keys);
+  bool admits(const std::string& key) const;
+
   std::vector<RawObject> list() const;  // sorted by key: deterministic input for the builder
   std::optional<RawObject> get(const std::string& key) const;
   size_t size() const;
@@ -32,7 +40,9 @@ class Store {
  private:
   bool upsert_locked(const RawObject& object);
   mutable std::mutex mutex_;
+  bool admits_locked(const std::string& key) const { return !admitted_ || admitted_->contains(key); }
   std::map<std::string, RawObject> objects_;
+  std::optional<std::set<std::string>> admitted_;  // unset: every object is kept
   uint64_t revision_ = 0;
 };
 

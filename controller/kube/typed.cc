@@ -3,6 +3,7 @@
 #include <cpprest/json.h>
 
 #include "controller/kube/objects/decode.h"
+#include "controller/kube/tls_check.h"
 
 namespace kb::controller::kube {
 namespace json = web::json;
@@ -45,6 +46,25 @@ bool decode_typed(const RawObject& raw, EndpointSlice& out, std::vector<std::str
 }
 bool decode_typed(const RawObject& raw, BalancerCluster& out, std::vector<std::string>& errors) {
   return decode_with(raw, out, errors, decode_balancer_cluster);
+}
+
+bool decode_typed(const RawObject& raw, Secret& out, std::vector<std::string>& errors) {
+  if (!decode_with(raw, out, errors, decode_secret)) return false;
+  check_tls_secret(out);
+  return true;
+}
+
+bool decode_typed(const RawObject& raw, GatewayClass& out, std::vector<std::string>& errors) {
+  return decode_with(raw, out, errors, decode_gateway_class);
+}
+bool decode_typed(const RawObject& raw, Gateway& out, std::vector<std::string>& errors) {
+  return decode_with(raw, out, errors, decode_gateway);
+}
+bool decode_typed(const RawObject& raw, HttpRoute& out, std::vector<std::string>& errors) {
+  return decode_with(raw, out, errors, decode_http_route);
+}
+bool decode_typed(const RawObject& raw, ReferenceGrant& out, std::vector<std::string>& errors) {
+  return decode_with(raw, out, errors, decode_reference_grant);
 }
 
 std::string balancer_cluster_status_patch(const BalancerClusterStatus& status) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "controller/kube/kube_api.h"
+#include "controller/kube/objects/gateway.h"
 #include "controller/kube/objects/objects.h"
 
 namespace kb::controller::kube {
@@ -18,6 +19,12 @@ bool decode_typed(const RawObject& raw, IngressClass& out, std::vector<std::stri
 bool decode_typed(const RawObject& raw, Service& out, std::vector<std::string>& errors);
 bool decode_typed(const RawObject& raw, EndpointSlice& out, std::vector<std::string>& errors);
 bool decode_typed(const RawObject& raw, BalancerCluster& out, std::vector<std::string>& errors);
+// Also checks the certificate and key (tls_check.h).
+bool decode_typed(const RawObject& raw, Secret& out, std::vector<std::string>& errors);
+bool decode_typed(const RawObject& raw, GatewayClass& out, std::vector<std::string>& errors);
+bool decode_typed(const RawObject& raw, Gateway& out, std::vector<std::string>& errors);
+bool decode_typed(const RawObject& raw, HttpRoute& out, std::vector<std::string>& errors);
+bool decode_typed(const RawObject& raw, ReferenceGrant& out, std::vector<std::string>& errors);
 
 // {"status": {...}}: a merge patch that replaces the whole status (lists are replaced by a merge
 // patch, so a member that left disappears).

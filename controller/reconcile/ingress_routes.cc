@@ -7,6 +7,8 @@ namespace {
 
 namespace cfg = proxy::config;
 
+}  // namespace
+
 bool valid_host(const std::string& host, std::string& error) {
   std::string_view h(host);
   if (h.starts_with("*.")) h.remove_prefix(2);
@@ -23,6 +25,8 @@ bool valid_host(const std::string& host, std::string& error) {
   }
   return true;
 }
+
+namespace {
 
 bool route_path(const kube::HttpIngressPath& p, cfg::Route& route, std::string& field, std::string& error) {
   if (p.path_type == "Exact") {

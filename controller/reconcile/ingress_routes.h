@@ -27,6 +27,9 @@ struct IngressRoutes {
   FieldErrors errors;
 };
 
+// "" (any host), a lowercase DNS name or "*." + one; else false with the reason in `error`.
+bool valid_host(const std::string& host, std::string& error);
+
 IngressRoutes ingress_routes(const kube::Ingress& ingress, const BackendResolver& resolve);
 
 }  // namespace kb::controller::reconcile

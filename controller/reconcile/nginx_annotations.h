@@ -45,8 +45,8 @@ struct NginxIngress {
   bool regex_paths = false;      // use-regex, or rewrite-target (which implies it in ingress-nginx)
   std::string rewrite_target;    // with regex_paths: the replacement for each path's regex
   std::string app_root;          // "/app1": "/" of each host redirects there (302)
-  // ssl-redirect / force-ssl-redirect: the HTTPS branch's per-route `sslredirect` key takes it
-  // when the branches merge; until then it is read, validated, and not rendered.
+  // ssl-redirect / force-ssl-redirect -> every route's `sslredirect` (kubebalancer.io/ssl-redirect
+  // beats it; reconcile.cc).
   std::optional<bool> ssl_redirect;
   NginxCanary canary;
   FieldErrors unsupported;  // one per unsupported annotation

@@ -9,10 +9,13 @@
 #include <tuple>
 
 #include "controller/reconcile/balancers.h"
+#include "controller/reconcile/gateway_api.h"
 #include "controller/reconcile/indexes.h"
 #include "controller/reconcile/ingress_class.h"
 #include "controller/reconcile/ingress_routes.h"
 #include "controller/reconcile/nginx_annotations.h"
+#include "controller/reconcile/tls_certificates.h"
+#include "controller/reconcile/values.h"
 
 namespace kb::controller::reconcile {
 namespace {
@@ -25,6 +28,8 @@ constexpr const char* kReasonServiceClaimed = "ServiceClaimed";
 constexpr const char* kReasonUnsupportedAnnotation = "UnsupportedAnnotation";
 constexpr const char* kReasonInvalidAnnotation = "InvalidAnnotation";
 constexpr const char* kReasonCanary = "CanaryWithoutMain";
+constexpr const char* kReasonInvalidTlsSecret = "InvalidTLSSecret";
+constexpr const char* kSslRedirectAnnotation = "kubebalancer.io/ssl-redirect";
 
 template <typename T>
 std::vector<const T*> in_scope_sorted(const std::vector<T>& objects, const Options& options) {
@@ -54,13 +59,16 @@ struct NeededService {
 
 class Builder {
  public:
-  Builder(const Snapshot& snapshot, const Options& options) : snapshot_(snapshot), options_(options) {}
+  Builder(const Snapshot& snapshot, const Options& options)
+      : snapshot_(snapshot), options_(options), tls_(snapshot, options) {}
 
   Output build() {
     index();
     clusters();
     ingresses();
+    gateway_api();
     services();
+    session_balancers();
     finish();
     return std::move(out_);
   }
@@ -158,9 +166,11 @@ class Builder {
       return resolve(ns, b, f, e);
     });
     nginx_balancer_ = {};
+    const std::optional<bool> ssl_redirect = ssl_redirect_of(ing, nginx, ref);
     std::set<std::string> hosts;
     for (cfg::Route& route : r.routes) {
       apply_nginx_route(nginx, route);
+      route.ssl_redirect = ssl_redirect;
       hosts.insert(route.host);
     }
     if (!nginx.app_root.empty()) {  // ingress-nginx app-root: "/" of each host answers 302 to it
@@ -176,10 +186,28 @@ class Builder {
     return r;
   }
 
+  // kubebalancer.io/ssl-redirect beats ingress-nginx's ssl-redirect / force-ssl-redirect; unset:
+  // the proxy's default (on for hosts with a certificate).
+  std::optional<bool> ssl_redirect_of(const kube::Ingress& ing, const NginxIngress& nginx, const ObjectRef& ref) {
+    auto it = ing.metadata.annotations.find(kSslRedirectAnnotation);
+    if (it == ing.metadata.annotations.end()) return nginx.ssl_redirect;
+    bool on = false;
+    std::string error;
+    if (parse_bool(it->second, on, error)) return on;
+    report(out_.events, ref, kReasonInvalidAnnotation,
+           {{std::string("metadata.annotations[") + kSslRedirectAnnotation + "]", error + "; ignored"}});
+    return nginx.ssl_redirect;
+  }
+
   void ingress(const kube::Ingress& ing, const NginxIngress& nginx) {
     const ObjectRef ref = ref_of(ing.metadata, "networking.k8s.io/v1", "Ingress");
     IngressRoutes r = routes_of(ing, nginx, ref);
     report(out_.events, ref, kReasonInvalidSpec, r.errors);
+    if (tls_.enabled()) {
+      FieldErrors tls_errors;
+      tls_.add_ingress(ing, tls_errors);
+      report(out_.events, ref, kReasonInvalidTlsSecret, tls_errors);
+    }
     FieldErrors conflicts;
     if (nginx.canary.enabled) {
       add_canary(nginx.canary, r, conflicts);
@@ -235,6 +263,56 @@ class Builder {
     }
   }
 
+  // A Gateway API backendRef -> a balancer (same naming as Ingress backends) or the spec's reason.
+  GwBackend gw_backend(const std::string& route_ns, const kube::GwBackendRef& b) {
+    const std::string ns = b.ref.namespace_name.value_or(route_ns);
+    const std::string what = (b.ref.group.empty() ? "core" : b.ref.group) + " " + b.ref.kind + " " + ns + "/" + b.ref.name;
+    const bool service = b.ref.group.empty() && b.ref.kind == "Service";
+    const bool cluster = b.ref.group == kube::kBalancerClusterApiGroup && b.ref.kind == kube::kBalancerClusterKind;
+    if (!service && !cluster) return {"", "InvalidKind", what + ": only Services and BalancerClusters are supported"};
+    if (ns != route_ns && !reference_granted(snapshot_.reference_grants, "HTTPRoute", route_ns, b.ref.group,
+                                             b.ref.kind, ns, b.ref.name))
+      return {"", "RefNotPermitted", what + " is in another namespace and no ReferenceGrant allows it"};
+    kube::IngressBackend backend;
+    FieldErrors errors;
+    if (cluster) {
+      backend.resource = kube::TypedLocalObjectReference{b.ref.group, b.ref.kind, b.ref.name};
+      const std::string name = resolve(ns, backend, "", errors);
+      if (!indexes_.clusters.contains(ns + "/" + b.ref.name)) return {name, "BackendNotFound", what + " not found"};
+      return {name, "", ""};
+    }
+    if (!b.port) return {"", "BackendNotFound", what + ": port is required for a Service"};
+    backend.service = kube::IngressServiceBackend{b.ref.name, {*b.port, ""}};
+    const std::string name = resolve(ns, backend, "", errors);
+    if (indexes_.service(ns, b.ref.name) == nullptr) return {name, "BackendNotFound", what + " not found"};
+    if (!errors.empty()) return {name, "BackendNotFound", what + ": " + errors.front().message};
+    return {name, "", ""};
+  }
+
+  void gateway_api() {
+    GatewayRender r = render_gateway_api(snapshot_, options_, tls_, [this](const std::string& ns, const kube::GwBackendRef& b) {
+      return gw_backend(ns, b);
+    }, out_);
+    for (cfg::Route& route : r.routes) out_.table.routes.push_back(std::move(route));
+    empty_.insert(r.empty_balancers.begin(), r.empty_balancers.end());
+    sessions_ = std::move(r.session_balancers);
+  }
+
+  // After every other balancer exists: the per-rule session copies (gateway_api.h).
+  void session_balancers() {
+    for (const SessionBalancer& s : sessions_) {
+      auto base = balancers_.find(s.base);
+      if (base == balancers_.end() || balancers_.contains(s.name)) continue;
+      cfg::Balancer b = base->second;
+      b.name = s.name;
+      b.sticky.cookie = s.cookie.name;
+      b.sticky.url_param.clear();
+      b.sticky.separator = '.';
+      b.sticky.route_cookie = s.cookie;
+      balancers_.emplace(s.name, std::move(b));
+    }
+  }
+
   void services() {
     for (const auto& [name, need] : needed_) {
       FieldErrors errors;
@@ -250,8 +328,10 @@ class Builder {
   }
 
   void finish() {
+    tls_.finish(out_);
     for (auto& [name, b] : balancers_) out_.table.balancers.push_back(std::move(b));
-    std::sort(out_.table.routes.begin(), out_.table.routes.end(), [](const cfg::Route& a, const cfg::Route& b) {
+    // Stable: routes that differ only in matches keep their order (the proxy's last tie-break).
+    std::stable_sort(out_.table.routes.begin(), out_.table.routes.end(), [](const cfg::Route& a, const cfg::Route& b) {
       return std::tie(a.host, a.path, a.path_type, a.balancer) < std::tie(b.host, b.path, b.path_type, b.balancer);
     });
     auto key = [](const Event& e) {
@@ -273,6 +353,8 @@ class Builder {
   std::map<std::tuple<std::string, std::string, cfg::PathType>, std::string> owners_;  // route -> Ingress
   std::string default_owner_;
   NginxBalancerSettings nginx_balancer_;  // of the Ingress being resolved
+  TlsCertificates tls_;
+  std::vector<SessionBalancer> sessions_;
 };
 
 }  // namespace

@@ -10,10 +10,15 @@
 //   annotations.h       Service annotations kubebalancer.io/<key> -> balancer parameters
 //   balancer_cluster.h  BalancerCluster spec -> balancer (overrides annotations)
 //   ingress_routes.h    Ingress rules/default backend -> routes
+//   tls_certificates.h  spec.tls -> kubernetes.io/tls Secrets -> `tls` entries + files (docs/tls.md)
 // Naming and rules are documented in docs/balancercluster.md ("How the controller renders").
+#include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "controller/kube/objects/gateway.h"
 #include "controller/kube/objects/objects.h"
 #include "proxy/config/table.h"
 
@@ -22,6 +27,23 @@ namespace kb::controller::reconcile {
 inline constexpr const char* kControllerName = "kubebalancer.io/ingress-controller";
 inline constexpr const char* kAnnotationPrefix = "kubebalancer.io/";
 
+// A certificate and key taken from a kubernetes.io/tls Secret, with the leaf's validity window
+// (Unix seconds).
+struct TlsMaterial {
+  std::string certificate;
+  std::string key;
+  int64_t not_before = 0;
+  int64_t not_after = 0;
+  friend bool operator==(const TlsMaterial&, const TlsMaterial&) = default;
+};
+
+// A file the runtime writes (mode 0600, atomically) before it publishes the table naming it.
+struct TlsFile {
+  std::string path;
+  std::string content;
+  friend bool operator==(const TlsFile&, const TlsFile&) = default;
+};
+
 // What the object stores hold at one moment. Order does not matter: the reconciler sorts.
 struct Snapshot {
   std::vector<kube::Ingress> ingresses;
@@ -29,6 +51,15 @@ struct Snapshot {
   std::vector<kube::Service> services;
   std::vector<kube::EndpointSlice> endpoint_slices;
   std::vector<kube::BalancerCluster> balancer_clusters;
+  std::vector<kube::Secret> secrets;  // only those named by spec.tls (the store admits no others)
+  // Gateway API (gateway_api.h); empty when the CRDs are not installed.
+  std::vector<kube::GatewayClass> gateway_classes;
+  std::vector<kube::Gateway> gateways;
+  std::vector<kube::HttpRoute> http_routes;
+  std::vector<kube::ReferenceGrant> reference_grants;
+  // Secret "namespace/name" -> the material the previous reconcile served (Output::tls_in_use):
+  // a Secret that turns bad or disappears keeps serving it while it is still valid.
+  std::map<std::string, TlsMaterial> previous_tls;
 };
 
 struct Options {
@@ -46,6 +77,11 @@ struct Options {
   std::string watch_namespace;  // used when !watch_all_namespaces
   // Written to status.loadBalancer.ingress of every Ingress we serve.
   std::vector<kube::LoadBalancerIngress> status_addresses;
+  // Where the certificate and key files of spec.tls Secrets go (--tls-dir); "" = spec.tls is not
+  // rendered (the table gets no `tls` entries).
+  std::string tls_dir;
+  // The clock, Unix seconds, for certificate validity windows (the reconciler reads no clock).
+  int64_t now_unix = 0;
 };
 
 // A reference to the object an event or status is about.
@@ -91,11 +127,37 @@ struct IngressStatusUpdate {
   friend bool operator==(const IngressStatusUpdate&, const IngressStatusUpdate&) = default;
 };
 
+// Gateway API statuses (gateway_api.h). Conditions carry observedGeneration; lastTransitionTime
+// is left empty for the status writer.
+struct GatewayClassStatusUpdate {
+  std::string name;
+  kube::GatewayClassStatus status;
+  friend bool operator==(const GatewayClassStatusUpdate&, const GatewayClassStatusUpdate&) = default;
+};
+struct GatewayStatusUpdate {
+  std::string namespace_name;
+  std::string name;
+  kube::GatewayStatus status;
+  friend bool operator==(const GatewayStatusUpdate&, const GatewayStatusUpdate&) = default;
+};
+struct HttpRouteStatusUpdate {
+  std::string namespace_name;
+  std::string name;
+  std::vector<kube::GwRouteParentStatus> parents;  // ours only; others' entries are kept by the writer
+  friend bool operator==(const HttpRouteStatusUpdate&, const HttpRouteStatusUpdate&) = default;
+};
+
 struct Output {
   proxy::config::Table table;  // sorted, deterministic
   std::vector<BalancerClusterStatusUpdate> balancer_cluster_statuses;  // sorted by namespace/name
   std::vector<IngressStatusUpdate> ingress_statuses;                   // sorted by namespace/name
   std::vector<Event> events;                                           // sorted by object, message
+  std::vector<TlsFile> tls_files;                   // the files the table's `tls` entries name, by path
+  std::map<std::string, TlsMaterial> tls_in_use;    // Secret key -> what the table serves from it
+  std::set<std::string> tls_secrets;                // every Secret key spec.tls names (store admission)
+  std::vector<GatewayClassStatusUpdate> gateway_class_statuses;  // sorted by name
+  std::vector<GatewayStatusUpdate> gateway_statuses;             // sorted by namespace/name
+  std::vector<HttpRouteStatusUpdate> http_route_statuses;        // sorted by namespace/name
   friend bool operator==(const Output&, const Output&) = default;
 };
 

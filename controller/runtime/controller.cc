@@ -30,12 +30,13 @@ Controller::Controller(kube::KubeApi& api, ControllerOptions options, const Cloc
                                                      options_.lease.identity, std::chrono::milliseconds(1000)},
                      log_) {
   auto on_change = [this](const kube::Resource&) { notify(); };
-  auto add = [&](kube::Store& store, const kube::Resource& resource) {
+  auto add = [&](kube::Store& store, const kube::Resource& resource, const std::string& field_selector = "") {
     std::vector<std::string> scopes = options_.namespaces;
     if (scopes.empty() || !resource.namespaced) scopes = {""};
     for (const auto& ns : scopes) {
       kube::ReflectorOptions ro = options_.reflector;
       ro.watch_timeout_seconds = options_.watch_timeout_seconds;
+      ro.field_selector = field_selector;
       if (options_.metrics) {
         ControllerMetrics* metrics = options_.metrics;
         const std::string name = resource.resource;
@@ -60,6 +61,21 @@ Controller::Controller(kube::KubeApi& api, ControllerOptions options, const Cloc
     }
   }
   if (!options_.proxy_admin.empty()) edit_sync_ = std::make_unique<EditSync>(api_, options_.proxy_admin, log_);
+  if (!options_.tls_dir.empty()) {
+    while (options_.tls_dir.size() > 1 && options_.tls_dir.back() == '/') options_.tls_dir.pop_back();
+    tls_files_.emplace(options_.tls_dir);
+    // Only TLS Secrets travel, and the store keeps only those spec.tls names (admit_secrets).
+    stores_.secrets.admit_only({});
+    const size_t first = reflectors_.size();
+    add(stores_.secrets, kr::secrets(), std::string("type=") + kube::kTlsSecretType);
+    for (size_t i = first; i < reflectors_.size(); ++i) secret_reflectors_.push_back(reflectors_[i].get());
+  }
+  if (options_.gateway_api) {
+    add(stores_.gateway_classes, kr::gateway_classes());
+    add(stores_.gateways, kr::gateways());
+    add(stores_.http_routes, kr::http_routes());
+    add(stores_.reference_grants, kr::reference_grants());
+  }
   if (options_.leader_elect) {
     elector_ = std::make_unique<LeaderElector>(api_, options_.lease, clock_, log_);
   }
@@ -86,8 +102,40 @@ void Controller::notify() {
 
 bool Controller::all_synced() const {
   for (const auto& r : reflectors_) {
-    if (!r->has_synced()) return false;
+    if (!r->has_synced() || r->relisting()) return false;
   }
+  return true;
+}
+
+// The Secret store keeps only the Secrets spec.tls names. When a name is added, the Secrets
+// reflectors list again and this reconcile is dropped: publishing now would render the new
+// reference as a missing Secret. Their LIST wakes the loop again.
+bool Controller::admit_secrets(const reconcile::Output& output) {
+  if (secret_reflectors_.empty() || !stores_.secrets.admit_only(output.tls_secrets)) return true;
+  for (kube::Reflector* r : secret_reflectors_) r->relist();
+  return false;
+}
+
+// Certificate files first, then the table that names them; files no table needs go after.
+bool Controller::publish(const reconcile::Output& output) {
+  try {
+    if (tls_files_) tls_files_->write(output.tls_files);
+  } catch (const std::exception& e) {
+    log(std::string("writing TLS files failed (the proxy keeps the previous table): ") + e.what());
+    return false;
+  }
+  const std::string bytes = emitter_.emit(output.table);  // re-emits only changed balancers
+  try {
+    if (!publisher_.publish(bytes)) return true;
+  } catch (const std::exception& e) {
+    log(std::string("publish failed (the proxy keeps the previous table): ") + e.what());
+    return false;
+  }
+  if (options_.metrics) options_.metrics->table_published();
+  log("published table: " + std::to_string(output.table.balancers.size()) + " balancers, " +
+      std::to_string(output.table.routes.size()) + " routes, " + std::to_string(output.table.tls.size()) +
+      " tls -> " + publisher_.path());
+  if (tls_files_) tls_files_->published(output.tls_files);
   return true;
 }
 
@@ -109,18 +157,14 @@ void Controller::reconcile_and_publish() {
   ro.watch_all_namespaces = options_.namespaces.size() != 1;
   if (options_.namespaces.size() == 1) ro.watch_namespace = options_.namespaces[0];
   ro.status_addresses = status_addresses();
+  ro.tls_dir = options_.tls_dir;
+  ro.now_unix = std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
   const auto started = std::chrono::steady_clock::now();
-  reconcile::Output output = reconcile::reconcile(builder_.build(stores_), ro);
-  const std::string bytes = emitter_.emit(output.table);  // re-emits only changed balancers
-  try {
-    if (publisher_.publish(bytes)) {
-      if (options_.metrics) options_.metrics->table_published();
-      log("published table: " + std::to_string(output.table.balancers.size()) + " balancers, " +
-          std::to_string(output.table.routes.size()) + " routes -> " + publisher_.path());
-    }
-  } catch (const std::exception& e) {
-    log(std::string("publish failed (the proxy keeps the previous table): ") + e.what());
-  }
+  reconcile::Snapshot snapshot = builder_.build(stores_);
+  snapshot.previous_tls = tls_in_use_;
+  reconcile::Output output = reconcile::reconcile(snapshot, ro);
+  if (!admit_secrets(output)) return;
+  if (publish(output)) tls_in_use_ = output.tls_in_use;
   if (options_.metrics) {
     options_.metrics->reconcile_duration(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -196,6 +240,8 @@ std::optional<std::chrono::milliseconds> Controller::write_status(const reconcil
   status_writer_.write_balancer_clusters(output.balancer_cluster_statuses, clusters, live ? &*live : nullptr);
   status_writer_.write_ingresses(output.ingress_statuses, ingresses);
   status_writer_.write_events(output.events);
+  if (options_.gateway_api)
+    write_gateway_statuses(api_, {stores_.gateway_classes, stores_.gateways, stores_.http_routes}, output, clock_, log_);
   return status_writer_.deferred();
 }
 

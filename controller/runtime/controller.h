@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,11 +28,13 @@
 #include "controller/runtime/clock.h"
 #include "controller/runtime/debouncer.h"
 #include "controller/runtime/edit_sync.h"
+#include "controller/runtime/gateway_status_writer.h"
 #include "controller/runtime/leader_elector.h"
 #include "controller/runtime/metrics.h"
 #include "controller/runtime/snapshot_builder.h"
 #include "controller/runtime/status_writer.h"
 #include "controller/runtime/table_publisher.h"
+#include "controller/runtime/tls_files.h"
 #include "proxy/config/table_cache.h"
 
 namespace kb::controller::runtime {
@@ -44,6 +47,12 @@ struct ControllerOptions {
   std::string proxy_admin = "http://127.0.0.1:9901";  // "" = do not read the proxy
   std::string publish_address;                        // IP or hostname for Ingress status
   std::string publish_service;  // "ns/name": Ingress status from this Service (beats publish_address)
+  // --tls-dir: where spec.tls Secrets are written as files for the proxy; "" = Secrets are not
+  // watched and the table gets no `tls` entries.
+  std::string tls_dir;
+  // --gateway-api: also watch GatewayClass, Gateway, HTTPRoute and ReferenceGrant
+  // (docs/gateway-api.md); without their CRDs the controller logs it and serves Ingress as before.
+  bool gateway_api = false;
   bool leader_elect = true;
   LeaderElectionConfig lease;
   std::chrono::milliseconds debounce{100};
@@ -77,6 +86,8 @@ class Controller {
   std::optional<std::chrono::milliseconds> write_status(const reconcile::Output& output);
   bool proxy_state_changed();
   std::vector<kube::LoadBalancerIngress> status_addresses();
+  bool admit_secrets(const reconcile::Output& output);
+  bool publish(const reconcile::Output& output);
   void log(const std::string& message) const;
 
   kube::KubeApi& api_;
@@ -95,6 +106,9 @@ class Controller {
   std::string publish_note_;  // the last complaint about the publish service, logged once
   std::unique_ptr<LeaderElector> elector_;
   std::vector<std::unique_ptr<kube::Reflector>> reflectors_;
+  std::vector<kube::Reflector*> secret_reflectors_;  // also in reflectors_
+  std::optional<TlsFiles> tls_files_;
+  std::map<std::string, reconcile::TlsMaterial> tls_in_use_;  // what the last table served
   std::vector<std::thread> threads_;
 
   std::mutex mutex_;

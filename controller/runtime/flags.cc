@@ -46,6 +46,9 @@ std::string usage() {
   --publish-address ADDR     IP or hostname written to Ingress status.loadBalancer
   --publish-service NS/NAME  Ingress status.loadBalancer from this Service's load-balancer status
                              (else its externalIPs, else its clusterIP); beats --publish-address
+  --tls-dir DIR              write the kubernetes.io/tls Secrets that spec.tls names here (mode 0600)
+                             and render them as the table's tls entries (default "": off)
+  --gateway-api BOOL         also serve Gateway API GatewayClass/Gateway/HTTPRoute (default false)
   --leader-elect BOOL        Lease-based leader election for status writes (default true)
   --lease-namespace NS       (default: the pod's namespace, else "default")
   --lease-name NAME          (default kube-balancer-controller)
@@ -63,7 +66,7 @@ std::string usage() {
 }
 
 bool parse_flags(const std::vector<std::string>& args, Flags& flags, std::string& error) {
-  static const std::map<std::string, bool> kBoolFlags = {{"leader-elect", true}, {"help", true}};
+  static const std::map<std::string, bool> kBoolFlags = {{"leader-elect", true}, {"help", true}, {"gateway-api", true}};
   ControllerOptions& c = flags.controller;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
@@ -132,6 +135,13 @@ bool parse_flags(const std::vector<std::string>& args, Flags& flags, std::string
         return false;
       }
       c.publish_service = value;
+    } else if (name == "tls-dir") {
+      c.tls_dir = value;
+    } else if (name == "gateway-api") {
+      if (!parse_bool(value, c.gateway_api)) {
+        error = "--gateway-api: expected true or false, got '" + value + "'";
+        return false;
+      }
     } else if (name == "leader-elect") {
       if (!parse_bool(value, c.leader_elect)) {
         error = "--leader-elect: expected true or false, got '" + value + "'";

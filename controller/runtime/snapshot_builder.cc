@@ -37,6 +37,11 @@ reconcile::Snapshot SnapshotBuilder::build(const Stores& stores) {
   snapshot.services = decode_all(stores.services, services_);
   snapshot.endpoint_slices = decode_all(stores.endpoint_slices, endpoint_slices_);
   snapshot.balancer_clusters = decode_all(stores.balancer_clusters, balancer_clusters_);
+  snapshot.secrets = decode_all(stores.secrets, secrets_);
+  snapshot.gateway_classes = decode_all(stores.gateway_classes, gateway_classes_);
+  snapshot.gateways = decode_all(stores.gateways, gateways_);
+  snapshot.http_routes = decode_all(stores.http_routes, http_routes_);
+  snapshot.reference_grants = decode_all(stores.reference_grants, reference_grants_);
   return snapshot;
 }
 

@@ -19,6 +19,12 @@ struct Stores {
   kube::Store services;
   kube::Store endpoint_slices;
   kube::Store balancer_clusters;
+  kube::Store secrets;  // kubernetes.io/tls Secrets named by spec.tls only (Store::admit_only)
+  // Gateway API (--gateway-api); stay empty otherwise.
+  kube::Store gateway_classes;
+  kube::Store gateways;
+  kube::Store http_routes;
+  kube::Store reference_grants;
 };
 
 class SnapshotBuilder {
@@ -47,6 +53,11 @@ class SnapshotBuilder {
   Cache<kube::Service> services_;
   Cache<kube::EndpointSlice> endpoint_slices_;
   Cache<kube::BalancerCluster> balancer_clusters_;
+  Cache<kube::Secret> secrets_;  // decoded and checked once per resourceVersion
+  Cache<kube::GatewayClass> gateway_classes_;
+  Cache<kube::Gateway> gateways_;
+  Cache<kube::HttpRoute> http_routes_;
+  Cache<kube::ReferenceGrant> reference_grants_;
 };
 
 }  // namespace kb::controller::runtime

@@ -70,23 +70,30 @@ LoadResult load_certified_key(const config::CertificateFiles& files, std::chrono
   std::string cert_text, key_text, error;
   if (!read_file(files.certificate, cert_text, error)) return fail("certificate", error);
   if (!read_file(files.key, key_text, error)) return fail("key", error);
+  return parse_certified_key(cert_text, std::move(key_text), files, now);
+}
 
+LoadResult parse_certified_key(const std::string& cert_text, std::string key_text,
+                               const config::CertificateFiles& names,
+                               std::optional<std::chrono::system_clock::time_point> now) {
   auto ck = std::make_shared<CertifiedKey>();
-  ck->source = files.certificate;
+  ck->source = names.certificate;
   BioPtr cert_bio = memory_bio(cert_text);
   ck->leaf.reset(PEM_read_bio_X509_AUX(cert_bio.get(), nullptr, no_password, nullptr));
-  if (!ck->leaf) return fail("certificate", files.certificate + ": no PEM certificate in the file");
+  if (!ck->leaf) return fail("certificate", names.certificate + ": no PEM certificate in the file");
   while (X509* extra = PEM_read_bio_X509(cert_bio.get(), nullptr, no_password, nullptr)) ck->chain.emplace_back(extra);
   ERR_clear_error();  // the end of the chain is reported as "no start line"
 
   BioPtr key_bio = memory_bio(key_text);
   ck->key.reset(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_password, nullptr));
   OPENSSL_cleanse(key_text.data(), key_text.size());
-  if (!ck->key) return fail("key", files.key + ": no PEM private key in the file (or it is encrypted)");
+  if (!ck->key) return fail("key", names.key + ": no PEM private key in the file (or it is encrypted)");
   if (X509_check_private_key(ck->leaf.get(), ck->key.get()) != 1)
-    return fail("key", files.key + ": the private key does not match the certificate in " + files.certificate);
+    return fail("key", names.key + ": the private key does not match the certificate in " + names.certificate);
 
-  if (std::string why = validity_error(*ck, files.certificate, now); !why.empty()) return fail("certificate", why);
+  if (now) {
+    if (std::string why = validity_error(*ck, names.certificate, *now); !why.empty()) return fail("certificate", why);
+  }
   ck->subject = subject_text(ck->leaf.get());
   LoadResult r;
   r.value = std::move(ck);

@@ -4,6 +4,7 @@
 // the file and never contain key material (keys are not logged, printed or served, anywhere).
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,13 @@ struct LoadResult {
 
 // `now`: when the certificate must be valid (injected so tests can check expiry exactly).
 LoadResult load_certified_key(const config::CertificateFiles& files, std::chrono::system_clock::time_point now);
+
+// The same checks on PEM text already in memory (the controller checks Secrets with it before it
+// writes them as files): `names` name the two texts in messages; without `now` the validity window
+// is not checked. `key_text` is wiped before returning.
+LoadResult parse_certified_key(const std::string& cert_text, std::string key_text,
+                               const config::CertificateFiles& names,
+                               std::optional<std::chrono::system_clock::time_point> now);
 
 // The validity check alone (for a key loaded earlier whose files have not changed): "" when
 // `key` is valid at `now`, else the message naming `certificate_file`.

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include <cpprest/asyncrt_utils.h>
+
 namespace kb::controller::kube {
 namespace {
 
@@ -573,6 +575,26 @@ bool decode_endpoint_slice(const value& json, EndpointSlice& out, std::vector<De
   return true;
 }
 
+bool decode_secret(const value& json, Secret& out, std::vector<DecodeError>& errors) {
+  std::string name;
+  if (!read_meta(json, "Secret", out.metadata, errors, name)) return false;
+  Reader r(name, errors);
+  r.string(json, "type", "type", out.type);
+  std::map<std::string, std::string> data;
+  r.string_map(json, "data", "data", data);
+  for (auto [key, target] : {std::pair{"tls.crt", &out.certificate}, std::pair{"tls.key", &out.key}}) {
+    auto it = data.find(key);
+    if (it == data.end()) continue;
+    try {
+      const std::vector<unsigned char> bytes = utility::conversions::from_base64(it->second);
+      target->assign(bytes.begin(), bytes.end());
+    } catch (const std::exception&) {
+      r.error(std::string("data[") + key + "]", "not valid base64");
+    }
+  }
+  return true;
+}
+
 bool decode_balancer_cluster(const value& json, BalancerCluster& out, std::vector<DecodeError>& errors) {
   std::string name;
   if (!read_meta(json, "BalancerCluster", out.metadata, errors, name)) return false;
@@ -635,6 +657,316 @@ web::json::value encode_ingress_status(const IngressStatus& status) {
   lb["ingress"] = ingress;
   value out = value::object();
   out["loadBalancer"] = lb;
+  return out;
+}
+
+// ---- Gateway API ------------------------------------------------------------------------------
+
+namespace {
+
+void read_gw_ref(Reader& r, const value& v, const std::string& path, GwRef& out) {
+  r.string(v, "group", path + ".group", out.group);
+  r.string(v, "kind", path + ".kind", out.kind);
+  r.string(v, "name", path + ".name", out.name);
+  r.string(v, "namespace", path + ".namespace", out.namespace_name);
+}
+
+// For each object of the list `key`, calls fn(item, "path[i]").
+template <typename Fn>
+void each(Reader& r, const value& obj, const char* key, const std::string& path, Fn fn) {
+  const value* a = r.array(obj, key, path);
+  if (a == nullptr) return;
+  size_t i = 0;
+  for (const auto& item : a->as_array()) {
+    const std::string p = idx(path, i++);
+    if (!item.is_object()) {
+      r.error(p, "expected an object");
+      continue;
+    }
+    fn(item, p);
+  }
+}
+
+void read_listener(Reader& r, const value& l, const std::string& path, GwListener& out) {
+  r.string(l, "name", path + ".name", out.name);
+  r.string(l, "hostname", path + ".hostname", out.hostname);
+  r.int32(l, "port", path + ".port", out.port);
+  r.string(l, "protocol", path + ".protocol", out.protocol);
+  if (const value* tls = r.object(l, "tls", path + ".tls")) {
+    r.string(*tls, "mode", path + ".tls.mode", out.tls_mode);
+    each(r, *tls, "certificateRefs", path + ".tls.certificateRefs", [&](const value& c, const std::string& p) {
+      GwRef ref{"", "Secret", "", std::nullopt};
+      read_gw_ref(r, c, p, ref);
+      out.certificate_refs.push_back(std::move(ref));
+    });
+  }
+  if (const value* ar = r.object(l, "allowedRoutes", path + ".allowedRoutes")) {
+    if (const value* ns = r.object(*ar, "namespaces", path + ".allowedRoutes.namespaces"))
+      r.string(*ns, "from", path + ".allowedRoutes.namespaces.from", out.allowed_from);
+    each(r, *ar, "kinds", path + ".allowedRoutes.kinds", [&](const value& k, const std::string& p) {
+      std::string group = kGatewayGroup, kind;
+      r.string(k, "group", p + ".group", group);
+      r.string(k, "kind", p + ".kind", kind);
+      out.allowed_kinds.emplace_back(group, kind);
+    });
+  }
+}
+
+void read_value_matches(Reader& r, const value& m, const char* key, const std::string& path,
+                        std::vector<GwValueMatch>& out) {
+  each(r, m, key, path, [&](const value& v, const std::string& p) {
+    GwValueMatch vm;
+    r.string(v, "type", p + ".type", vm.type);
+    r.string(v, "name", p + ".name", vm.name);
+    r.string(v, "value", p + ".value", vm.value);
+    out.push_back(std::move(vm));
+  });
+}
+
+void read_header_filter(Reader& r, const value& f, const std::string& path, GwHeaderFilter& out) {
+  for (auto [key, list] : {std::pair{"set", &out.set}, std::pair{"add", &out.add}}) {
+    each(r, f, key, path + "." + key, [&](const value& v, const std::string& p) {
+      std::string name, val;
+      r.string(v, "name", p + ".name", name);
+      r.string(v, "value", p + ".value", val);
+      list->emplace_back(name, val);
+    });
+  }
+  r.string_list(f, "remove", path + ".remove", out.remove);
+}
+
+void read_path_modifier(Reader& r, const value& f, const std::string& path, std::optional<GwPathModifier>& out) {
+  const value* p = r.object(f, "path", path + ".path");
+  if (p == nullptr) return;
+  GwPathModifier m;
+  r.string(*p, "type", path + ".path.type", m.type);
+  r.string(*p, "replaceFullPath", path + ".path.replaceFullPath", m.replace_full_path);
+  r.string(*p, "replacePrefixMatch", path + ".path.replacePrefixMatch", m.replace_prefix_match);
+  out = std::move(m);
+}
+
+void read_filter(Reader& r, const value& f, const std::string& path, GwFilter& out) {
+  r.string(f, "type", path + ".type", out.type);
+  if (const value* h = r.object(f, "requestHeaderModifier", path + ".requestHeaderModifier"))
+    read_header_filter(r, *h, path + ".requestHeaderModifier", out.headers);
+  if (const value* h = r.object(f, "responseHeaderModifier", path + ".responseHeaderModifier"))
+    read_header_filter(r, *h, path + ".responseHeaderModifier", out.headers);
+  if (const value* rr = r.object(f, "requestRedirect", path + ".requestRedirect")) {
+    const std::string p = path + ".requestRedirect";
+    r.string(*rr, "scheme", p + ".scheme", out.scheme);
+    r.string(*rr, "hostname", p + ".hostname", out.hostname);
+    int32_t port = 0;
+    r.int32(*rr, "port", p + ".port", port);
+    if (port != 0) out.port = port;
+    r.int32(*rr, "statusCode", p + ".statusCode", out.status_code);
+    read_path_modifier(r, *rr, p, out.path);
+  }
+  if (const value* rw = r.object(f, "urlRewrite", path + ".urlRewrite")) {
+    r.string(*rw, "hostname", path + ".urlRewrite.hostname", out.hostname);
+    read_path_modifier(r, *rw, path + ".urlRewrite", out.path);
+  }
+}
+
+void read_session(Reader& r, const value& sp, const std::string& path, GwSessionPersistence& out) {
+  r.string(sp, "type", path + ".type", out.type);
+  r.string(sp, "sessionName", path + ".sessionName", out.name);
+  r.string(sp, "absoluteTimeout", path + ".absoluteTimeout", out.absolute_timeout);
+  if (const value* cc = r.object(sp, "cookieConfig", path + ".cookieConfig"))
+    r.string(*cc, "lifetimeType", path + ".cookieConfig.lifetimeType", out.lifetime);
+  if (const value* c = r.object(sp, "cookie", path + ".cookie")) {
+    r.string(*c, "name", path + ".cookie.name", out.name);
+    r.string(*c, "lifetimeType", path + ".cookie.lifetimeType", out.lifetime);
+    r.string(*c, "path", path + ".cookie.path", out.path);
+  }
+  if (const value* h = r.object(sp, "header", path + ".header")) r.string(*h, "name", path + ".header.name", out.name);
+}
+
+void read_rule(Reader& r, const value& rule, const std::string& path, GwRouteRule& out) {
+  if (const value* sp = r.object(rule, "sessionPersistence", path + ".sessionPersistence")) {
+    GwSessionPersistence session;
+    read_session(r, *sp, path + ".sessionPersistence", session);
+    out.session = std::move(session);
+  }
+  each(r, rule, "matches", path + ".matches", [&](const value& m, const std::string& p) {
+    GwRouteMatch match;
+    if (const value* pm = r.object(m, "path", p + ".path")) {
+      r.string(*pm, "type", p + ".path.type", match.path_type);
+      r.string(*pm, "value", p + ".path.value", match.path_value);
+    }
+    read_value_matches(r, m, "headers", p + ".headers", match.headers);
+    read_value_matches(r, m, "queryParams", p + ".queryParams", match.query_params);
+    r.string(m, "method", p + ".method", match.method);
+    out.matches.push_back(std::move(match));
+  });
+  each(r, rule, "filters", path + ".filters", [&](const value& f, const std::string& p) {
+    GwFilter filter;
+    read_filter(r, f, p, filter);
+    out.filters.push_back(std::move(filter));
+  });
+  each(r, rule, "backendRefs", path + ".backendRefs", [&](const value& b, const std::string& p) {
+    GwBackendRef ref;
+    ref.ref.kind = "Service";
+    read_gw_ref(r, b, p, ref.ref);
+    int32_t port = 0;
+    r.int32(b, "port", p + ".port", port);
+    if (port != 0) ref.port = port;
+    r.int32(b, "weight", p + ".weight", ref.weight);
+    out.backend_refs.push_back(std::move(ref));
+  });
+}
+
+void conditions_json(value& out, const std::vector<Condition>& conditions) {
+  value list = value::array();
+  size_t i = 0;
+  for (const auto& c : conditions) {
+    value cj = value::object();
+    cj["type"] = value::string(c.type);
+    cj["status"] = value::string(c.status);
+    cj["reason"] = value::string(c.reason);
+    cj["message"] = value::string(c.message);
+    cj["observedGeneration"] = value::number(c.observed_generation);
+    if (!c.last_transition_time.empty()) cj["lastTransitionTime"] = value::string(c.last_transition_time);
+    list[i++] = cj;
+  }
+  out["conditions"] = list;
+}
+
+}  // namespace
+
+bool decode_gateway_class(const value& json, GatewayClass& out, std::vector<DecodeError>& errors) {
+  std::string name;
+  if (!read_meta(json, "GatewayClass", out.metadata, errors, name)) return false;
+  Reader r(name, errors);
+  if (const value* spec = r.object(json, "spec", "spec"))
+    r.string(*spec, "controllerName", "spec.controllerName", out.controller_name);
+  return true;
+}
+
+bool decode_gateway(const value& json, Gateway& out, std::vector<DecodeError>& errors) {
+  std::string name;
+  if (!read_meta(json, "Gateway", out.metadata, errors, name)) return false;
+  Reader r(name, errors);
+  if (const value* spec = r.object(json, "spec", "spec")) {
+    r.string(*spec, "gatewayClassName", "spec.gatewayClassName", out.gateway_class_name);
+    each(r, *spec, "listeners", "spec.listeners", [&](const value& l, const std::string& p) {
+      GwListener listener;
+      read_listener(r, l, p, listener);
+      out.listeners.push_back(std::move(listener));
+    });
+  }
+  return true;
+}
+
+bool decode_http_route(const value& json, HttpRoute& out, std::vector<DecodeError>& errors) {
+  std::string name;
+  if (!read_meta(json, "HTTPRoute", out.metadata, errors, name)) return false;
+  Reader r(name, errors);
+  const value* spec = r.object(json, "spec", "spec");
+  if (spec == nullptr) return true;
+  each(r, *spec, "parentRefs", "spec.parentRefs", [&](const value& v, const std::string& p) {
+    GwParentRef ref;
+    r.string(v, "group", p + ".group", ref.group);
+    r.string(v, "kind", p + ".kind", ref.kind);
+    r.string(v, "name", p + ".name", ref.name);
+    r.string(v, "namespace", p + ".namespace", ref.namespace_name);
+    r.string(v, "sectionName", p + ".sectionName", ref.section_name);
+    int32_t port = 0;
+    r.int32(v, "port", p + ".port", port);
+    if (port != 0) ref.port = port;
+    out.parent_refs.push_back(std::move(ref));
+  });
+  r.string_list(*spec, "hostnames", "spec.hostnames", out.hostnames);
+  each(r, *spec, "rules", "spec.rules", [&](const value& v, const std::string& p) {
+    GwRouteRule rule;
+    read_rule(r, v, p, rule);
+    out.rules.push_back(std::move(rule));
+  });
+  return true;
+}
+
+bool decode_reference_grant(const value& json, ReferenceGrant& out, std::vector<DecodeError>& errors) {
+  std::string name;
+  if (!read_meta(json, "ReferenceGrant", out.metadata, errors, name)) return false;
+  Reader r(name, errors);
+  const value* spec = r.object(json, "spec", "spec");
+  if (spec == nullptr) return true;
+  each(r, *spec, "from", "spec.from", [&](const value& v, const std::string& p) {
+    ReferenceGrant::From f;
+    r.string(v, "group", p + ".group", f.group);
+    r.string(v, "kind", p + ".kind", f.kind);
+    r.string(v, "namespace", p + ".namespace", f.namespace_name);
+    out.from.push_back(std::move(f));
+  });
+  each(r, *spec, "to", "spec.to", [&](const value& v, const std::string& p) {
+    ReferenceGrant::To t;
+    r.string(v, "group", p + ".group", t.group);
+    r.string(v, "kind", p + ".kind", t.kind);
+    r.string(v, "name", p + ".name", t.name);
+    out.to.push_back(std::move(t));
+  });
+  return true;
+}
+
+web::json::value encode_gateway_class_status(const GatewayClassStatus& status) {
+  value out = value::object();
+  conditions_json(out, status.conditions);
+  value features = value::array();
+  size_t i = 0;
+  for (const auto& f : status.supported_features) {
+    value fj = value::object();
+    fj["name"] = value::string(f);
+    features[i++] = fj;
+  }
+  out["supportedFeatures"] = features;
+  return out;
+}
+
+web::json::value encode_gateway_status(const GatewayStatus& status) {
+  value out = value::object();
+  value addresses = value::array();
+  size_t i = 0;
+  for (const auto& [type, v] : status.addresses) {
+    value a = value::object();
+    a["type"] = value::string(type);
+    a["value"] = value::string(v);
+    addresses[i++] = a;
+  }
+  out["addresses"] = addresses;
+  conditions_json(out, status.conditions);
+  value listeners = value::array();
+  i = 0;
+  for (const auto& l : status.listeners) {
+    value lj = value::object();
+    lj["name"] = value::string(l.name);
+    value kinds = value::array();
+    size_t k = 0;
+    for (const auto& [group, kind] : l.supported_kinds) {
+      value kj = value::object();
+      kj["group"] = value::string(group);
+      kj["kind"] = value::string(kind);
+      kinds[k++] = kj;
+    }
+    lj["supportedKinds"] = kinds;
+    lj["attachedRoutes"] = value::number(l.attached_routes);
+    conditions_json(lj, l.conditions);
+    listeners[i++] = lj;
+  }
+  out["listeners"] = listeners;
+  return out;
+}
+
+web::json::value encode_route_parent_status(const GwRouteParentStatus& status) {
+  value out = value::object();
+  value ref = value::object();
+  ref["group"] = value::string(status.parent_ref.group);
+  ref["kind"] = value::string(status.parent_ref.kind);
+  ref["name"] = value::string(status.parent_ref.name);
+  if (status.parent_ref.namespace_name) ref["namespace"] = value::string(*status.parent_ref.namespace_name);
+  if (status.parent_ref.section_name) ref["sectionName"] = value::string(*status.parent_ref.section_name);
+  if (status.parent_ref.port) ref["port"] = value::number(*status.parent_ref.port);
+  out["parentRef"] = ref;
+  out["controllerName"] = value::string(status.controller_name);
+  conditions_json(out, status.conditions);
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/kube/objects/gateway.h"
 #include "controller/kube/objects/objects.h"
 
 namespace kb::controller::kube {
@@ -27,6 +28,17 @@ bool decode_ingress_class(const web::json::value& json, IngressClass& out, std::
 bool decode_service(const web::json::value& json, Service& out, std::vector<DecodeError>& errors);
 bool decode_endpoint_slice(const web::json::value& json, EndpointSlice& out, std::vector<DecodeError>& errors);
 bool decode_balancer_cluster(const web::json::value& json, BalancerCluster& out, std::vector<DecodeError>& errors);
+// type and data["tls.crt"]/data["tls.key"] (base64); the TLS check fields are left empty.
+bool decode_secret(const web::json::value& json, Secret& out, std::vector<DecodeError>& errors);
+
+// Gateway API (gateway.h); CRD defaults the object lacks are applied.
+bool decode_gateway_class(const web::json::value& json, GatewayClass& out, std::vector<DecodeError>& errors);
+bool decode_gateway(const web::json::value& json, Gateway& out, std::vector<DecodeError>& errors);
+bool decode_http_route(const web::json::value& json, HttpRoute& out, std::vector<DecodeError>& errors);
+bool decode_reference_grant(const web::json::value& json, ReferenceGrant& out, std::vector<DecodeError>& errors);
+web::json::value encode_gateway_class_status(const GatewayClassStatus& status);
+web::json::value encode_gateway_status(const GatewayStatus& status);
+web::json::value encode_route_parent_status(const GwRouteParentStatus& status);
 
 // The status half of a BalancerCluster as JSON, for the status writer (camelCase, as in the CRD).
 web::json::value encode_balancer_cluster_status(const BalancerClusterStatus& status);

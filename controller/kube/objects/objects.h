@@ -156,6 +156,26 @@ struct Service {
   friend bool operator==(const Service&, const Service&) = default;
 };
 
+// ---- v1 Secret of type kubernetes.io/tls (only those named by spec.tls are kept) ------------
+
+inline constexpr const char* kTlsSecretType = "kubernetes.io/tls";
+
+struct Secret {
+  ObjectMeta metadata;
+  std::string type;         // "kubernetes.io/tls"
+  std::string certificate;  // data["tls.crt"], base64-decoded: PEM chain, leaf first
+  std::string key;          // data["tls.key"], base64-decoded: PEM private key. Never logged.
+  // The check made once per resourceVersion when the Secret is decoded (controller/kube/tls_check.h):
+  // empty tls_error when both parse and the key matches the leaf; else the field at fault
+  // ("data[tls.crt]", "data[tls.key]") and why. The validity window of the leaf, in Unix seconds,
+  // is compared with the clock at each reconcile.
+  std::string tls_error_field;
+  std::string tls_error;
+  int64_t not_before = 0;
+  int64_t not_after = 0;
+  friend bool operator==(const Secret&, const Secret&) = default;
+};
+
 // ---- discovery.k8s.io/v1 EndpointSlice -----------------------------------------------------
 
 struct EndpointPort {

@@ -64,6 +64,11 @@ app.kubernetes.io/component: ingress-controller
 /var/run/kube-balancer
 {{- end }}
 
+{{/* Certificates and keys of spec.tls Secrets: an in-memory emptyDir of the pod (tls.enabled). */}}
+{{- define "kube-balancer.tlsDir" -}}
+/var/run/kube-balancer-tls
+{{- end }}
+
 {{/*
 The namespaced permissions of the controller: read what it renders, write the statuses it owns,
 record Events. Exactly the calls the controller makes (tests/integration/packaging checks this
@@ -91,6 +96,23 @@ against the controller's source), in a ClusterRole or in one Role per watched na
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]
+{{- if .Values.tls.enabled }}
+# TLS: the kubernetes.io/tls Secrets that Ingress spec.tls names hold the certificates the proxies
+# serve. Only list/watch (the controller never reads a Secret by name; it asks for type
+# kubernetes.io/tls only and keeps just the named ones in memory). docs/tls.md, "Kubernetes".
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["list", "watch"]
+{{- end }}
+{{- if .Values.gatewayAPI.enabled }}
+# Gateway API: read the routes and Gateways, write their status (docs/gateway-api.md).
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["gateways", "httproutes", "referencegrants"]
+  verbs: ["list", "watch"]
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["gateways/status", "httproutes/status"]
+  verbs: ["patch"]
+{{- end }}
 {{- end }}
 
 {{/* Cluster-scoped permissions: IngressClasses tell the controller which Ingresses are its own. */}}
@@ -98,6 +120,15 @@ against the controller's source), in a ClusterRole or in one Role per watched na
 - apiGroups: ["networking.k8s.io"]
   resources: ["ingressclasses"]
   verbs: ["list", "watch"]
+{{- if .Values.gatewayAPI.enabled }}
+# GatewayClasses are cluster-scoped, like IngressClasses.
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["gatewayclasses"]
+  verbs: ["list", "watch"]
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["gatewayclasses/status"]
+  verbs: ["patch"]
+{{- end }}
 {{- end }}
 
 {{/*
@@ -165,6 +196,12 @@ args:
   {{- with .Values.controller.metricsPort }}
   - --metrics-listen=0.0.0.0:{{ . }}
   {{- end }}
+  {{- if .Values.tls.enabled }}
+  - --tls-dir={{ include "kube-balancer.tlsDir" . }}
+  {{- end }}
+  {{- if .Values.gatewayAPI.enabled }}
+  - --gateway-api=true
+  {{- end }}
   {{- with .Values.controller.extraArgs }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
@@ -193,4 +230,8 @@ resources:
 volumeMounts:
   - name: table
     mountPath: {{ $tableDir }}
+  {{- if .Values.tls.enabled }}
+  - name: tls
+    mountPath: {{ include "kube-balancer.tlsDir" . }}
+  {{- end }}
 {{- end }}

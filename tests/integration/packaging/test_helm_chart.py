@@ -138,7 +138,15 @@ class ChartTest(unittest.TestCase):
             self.assertIn(arg, proxy["args"])
         self.assertFalse([a for a in proxy["args"] if a.startswith("--manager-")], "defaults: the proxy's own")
         ports = {p["name"]: p["containerPort"] for p in proxy["ports"]}
-        self.assertEqual(ports, {"http": 8080, "admin": 9901})
+        self.assertEqual(ports, {"http": 8080, "https": 8443, "admin": 9901})
+        # HTTPS from spec.tls Secrets: the proxy listens, the controller writes the key files into
+        # an in-memory volume both mount (the proxy read-only).
+        self.assertIn("--https-listen=0.0.0.0:8443", proxy["args"])
+        self.assertIn("--tls-dir=/var/run/kube-balancer-tls", controller["args"])
+        self.assertIn({"name": "tls", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}}, pod["volumes"])
+        self.assertIn({"name": "tls", "mountPath": "/var/run/kube-balancer-tls", "readOnly": True}, proxy["volumeMounts"])
+        self.assertIn({"name": "tls", "mountPath": "/var/run/kube-balancer-tls"}, controller["volumeMounts"])
+        self.assertNotIn("--gateway-api=true", controller["args"])
         self.assertEqual(proxy["readinessProbe"]["httpGet"], {"path": "/readyz", "port": "admin"})
         self.assertEqual(proxy["livenessProbe"]["httpGet"], {"path": "/healthz", "port": "admin"})
 
@@ -197,7 +205,8 @@ class ChartTest(unittest.TestCase):
                     self.assertIn(port["targetPort"], port_names)
         svc = one(self.default, "Service", "kb-kube-balancer")
         self.assertEqual(svc["spec"]["type"], "LoadBalancer")
-        self.assertEqual(svc["spec"]["ports"], [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}])
+        self.assertEqual(svc["spec"]["ports"], [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"},
+                                                {"name": "https", "port": 443, "targetPort": "https", "protocol": "TCP"}])
         metrics = one(self.default, "Service", "kb-kube-balancer-metrics")
         self.assertEqual(metrics["spec"]["type"], "ClusterIP")
         self.assertEqual(metrics["spec"]["ports"][0]["targetPort"], "admin")
@@ -210,6 +219,21 @@ class ChartTest(unittest.TestCase):
         ic = one(self.full, "IngressClass")
         self.assertEqual(ic["metadata"]["name"], "edge")
         self.assertEqual(ic["metadata"]["annotations"], {"ingressclass.kubernetes.io/is-default-class": "true"})
+
+    def test_gateway_api(self):
+        self.assertFalse(ps.by_kind(self.default, "GatewayClass"), "off by default")
+        _, docs = ps.render(self.helm, self.tmp.name, extra=["--set", "gatewayAPI.enabled=true"])
+        gc = one(docs, "GatewayClass")
+        self.assertEqual(gc["metadata"]["name"], "kube-balancer")
+        self.assertEqual(gc["spec"], {"controllerName": "kubebalancer.io/gateway-controller"})
+        self.assertIn("--gateway-api=true", container(one(docs, "Deployment"), "controller")["args"])
+
+    def test_tls_off(self):
+        _, docs = ps.render(self.helm, self.tmp.name, extra=["--set", "tls.enabled=false"])
+        deploy = one(docs, "Deployment")
+        self.assertFalse([a for a in container(deploy, "proxy")["args"] if a.startswith("--https-listen")])
+        self.assertFalse([a for a in container(deploy, "controller")["args"] if a.startswith("--tls-dir")])
+        self.assertFalse([v for v in deploy["spec"]["template"]["spec"]["volumes"] if v["name"] == "tls"])
 
     def test_full_values(self):
         deploy = one(self.full, "Deployment")

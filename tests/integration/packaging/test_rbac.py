@@ -64,7 +64,7 @@ def controller_permissions():
             group, plural = resources[k.group(1)]
             perms.add((group, plural + ("/" + sub if sub else ""), verb))
         if "Reflector>(" in text or "Reflector(" in text:
-            for fn in re.findall(r"\badd\(\s*[\w.]+\s*,\s*(?:kube::)?(?:kr|resources)::(\w+)\(\)\s*\)", text):
+            for fn in re.findall(r"\badd\(\s*[\w.]+\s*,\s*(?:kube::)?(?:kr|resources)::(\w+)\(\)\s*[,)]", text):
                 reflected.add(resources[fn])
     assert not unattributed, "API calls the RBAC test cannot attribute:\n" + "\n".join(unattributed)
     assert reflector_verbs == {"list", "watch"}, f"the Reflector's calls changed: {reflector_verbs}"
@@ -73,6 +73,15 @@ def controller_permissions():
         for verb in reflector_verbs:
             perms.add((group, plural, verb))
     return perms
+
+
+# Permissions of features the chart switches off: granted only when their value is on.
+OPTIONAL = {"gateway.networking.k8s.io": "gatewayAPI.enabled", "secrets": "tls.enabled"}
+
+
+def without_features(perms, off):
+    """`perms` minus those of the features named in `off` (values of OPTIONAL)."""
+    return {p for p in perms if not any(v in off and (p[0] == k or p[1] == k) for k, v in OPTIONAL.items())}
 
 
 def granted(rules):
@@ -102,7 +111,7 @@ class RbacTest(unittest.TestCase):
                      ("kubebalancer.io", "balancerclusters/status", "patch")]:
             self.assertIn(perm, self.expected)
 
-    def check(self, docs, release_ns):
+    def check(self, docs, release_ns, off=("gatewayAPI.enabled",)):
         rules = []
         for d in docs:
             if d["kind"] in ("ClusterRole", "Role"):
@@ -113,12 +122,19 @@ class RbacTest(unittest.TestCase):
                         self.assertEqual(d["metadata"]["namespace"], release_ns)
                 rules += d["rules"]
         have = granted(rules)
-        self.assertEqual(sorted(have - self.expected), [], "granted but never used by the controller")
-        self.assertEqual(sorted(self.expected - have), [], "used by the controller but not granted")
+        expected = without_features(self.expected, off)
+        self.assertEqual(sorted(have - expected), [], "granted but never used by the controller")
+        self.assertEqual(sorted(expected - have), [], "used by the controller but not granted")
 
     def test_default_values_grant_exactly_what_the_controller_uses(self):
         _, docs = ps.render(self.helm, self.tmp.name)
         self.check(docs, "kb-system")
+
+    def test_optional_features_grant_exactly_their_calls(self):
+        _, docs = ps.render(self.helm, self.tmp.name, extra=["--set", "gatewayAPI.enabled=true"])
+        self.check(docs, "kb-system", off=())
+        _, docs = ps.render(self.helm, self.tmp.name, extra=["--set", "tls.enabled=false"])
+        self.check(docs, "kb-system", off=("gatewayAPI.enabled", "tls.enabled"))
 
     def test_namespace_list_grants_exactly_what_the_controller_uses(self):
         _, docs = ps.render(self.helm, self.tmp.name, values=[os.path.join(ps.HERE, "values-full.yaml")],
@@ -127,7 +143,8 @@ class RbacTest(unittest.TestCase):
             role = [d for d in ps.by_kind(docs, "Role") if d["metadata"]["namespace"] == ns]
             self.assertEqual(len(role), 1, ns)
             # Every namespaced permission, in every watched namespace.
-            namespaced = {p for p in self.expected if p[1] not in ("ingressclasses", "leases")}
+            namespaced = {p for p in without_features(self.expected, ("gatewayAPI.enabled",))
+                          if p[1] not in ("ingressclasses", "leases")}
             self.assertEqual(granted(role[0]["rules"]), namespaced, ns)
         self.check(docs, "ingress")
 

@@ -126,8 +126,9 @@ struct Harness {
   std::vector<std::string> restarts;
   std::unique_ptr<Reflector> reflector;
 
-  Harness() {
+  explicit Harness(std::string field_selector = "") {
     ReflectorOptions o;
+    o.field_selector = std::move(field_selector);
     o.page_size = 2;
     o.watch_timeout_seconds = 77;
     o.random = [] { return 0.5; };
@@ -294,6 +295,42 @@ TEST(Reflector, UnservedTypeCountsAsEmptyAndSyncedWhileRetrying) {
   EXPECT_EQ(h.changes, 2);  // synced-empty once, then the real list
   EXPECT_EQ(h.waits.size(), 2u);  // two backoffs
   EXPECT_EQ(h.store.size(), 1u);
+}
+
+TEST(Reflector, AdmissionBoundsTheStoreAndRelistBringsNewlyAdmittedObjects) {
+  Harness h("type=kubernetes.io/tls");
+  h.store.admit_only({"a/x"});
+  h.api.lists.push_back(page({obj("a", "x", "1"), obj("a", "y", "2")}, "10"));
+  h.api.watches.push_back([&h](const WatchOptions&) -> std::unique_ptr<WatchStream> {
+    EXPECT_EQ(h.store.size(), 1u);  // y was listed but not admitted
+    EXPECT_TRUE(h.store.admit_only({"a/x", "a/y"}));
+    h.reflector->relist();  // before the watch is registered: it must not block until its timeout
+    EXPECT_TRUE(h.reflector->relisting());
+    return std::make_unique<ScriptedStream>(std::deque<WatchEvent>{event(EventType::kAdded, obj("a", "z", "11"))}, false);
+  });
+  h.api.lists.push_back(page({obj("a", "x", "1"), obj("a", "y", "2"), obj("a", "z", "3")}, "12"));
+  h.run();
+  ASSERT_EQ(h.api.list_calls.size(), 2u);
+  EXPECT_EQ(h.api.list_calls[0].field_selector, "type=kubernetes.io/tls");
+  EXPECT_EQ(h.api.watch_calls[0].field_selector, "type=kubernetes.io/tls");
+  EXPECT_EQ(h.store.size(), 2u);  // x and y; never z
+  EXPECT_FALSE(h.store.get("a/z"));
+  EXPECT_FALSE(h.reflector->relisting());
+  EXPECT_EQ(h.changes, 2);  // the first list, the relist
+}
+
+TEST(Store, AdmitOnlyDropsOthersAndSaysWhenItGrew) {
+  Store store;
+  EXPECT_TRUE(store.replace({obj("a", "x", "1"), obj("a", "y", "1")}, ""));
+  EXPECT_TRUE(store.admit_only({"a/x"}));  // the first set always counts as growth
+  EXPECT_FALSE(store.get("a/y"));
+  EXPECT_FALSE(store.apply(EventType::kAdded, obj("a", "y", "2")));
+  EXPECT_FALSE(store.admit_only({"a/x"}));
+  EXPECT_FALSE(store.admit_only({}));  // shrinking never needs a relist
+  EXPECT_EQ(store.size(), 0u);
+  EXPECT_TRUE(store.admit_only({"a/y"}));
+  EXPECT_TRUE(store.admits("a/y"));
+  EXPECT_FALSE(store.admits("a/x"));
 }
 
 TEST(Store, ReplaceTouchesOnlyItsNamespace) {
