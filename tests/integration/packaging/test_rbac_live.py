@@ -137,7 +137,9 @@ class RbacLiveTest(unittest.TestCase):
                     [CONTROLLER, f"--kubeconfig={api.kubeconfig}", f"--table-out={tmp}/table.yaml",
                      f"--proxy-admin=http://127.0.0.1:{admin.server_address[1]}",
                      "--ingress-class=kube-balancer", "--publish-address=127.0.0.2", "--leader-elect=true", f"--lease-namespace={NS}", "--lease-name=kb-kube-balancer",
-                     "--identity=test-pod"], stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+                     "--identity=test-pod",
+                     # as the chart's default (tls.enabled): Ingress spec.tls Secrets are watched
+                     f"--tls-dir={tmp}/tls"], stdout=log, stderr=log, stdin=subprocess.DEVNULL)
                 own = collections.Counter()
 
                 def get(key, path):  # the test's own reads, to tell them from the controller's
@@ -187,7 +189,9 @@ class RbacLiveTest(unittest.TestCase):
                 proc = subprocess.Popen(
                     [CONTROLLER, f"--kubeconfig={api.kubeconfig}", f"--table-out={table}", "--proxy-admin=",
                      "--leader-elect=true", f"--lease-namespace={NS}", "--lease-name=kb-kube-balancer",
-                     "--identity=test-pod"], stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+                     "--identity=test-pod",
+                     # as the chart's default (tls.enabled): Ingress spec.tls Secrets are watched
+                     f"--tls-dir={tmp}/tls"], stdout=log, stderr=log, stdin=subprocess.DEVNULL)
                 try:
                     wait_for("the first table file", lambda: os.path.exists(table))
                 finally:
