@@ -10,6 +10,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -19,7 +20,6 @@
 #include <string_view>
 
 #include "proxy/net/arena.h"
-#include "proxy/net/exchange_buffers.h"
 #include "proxy/net/head_writer.h"
 #include "proxy/net/http1_rules.h"
 
@@ -31,7 +31,9 @@ using kb::proxy::net::ArenaAllocator;
 using kb::proxy::net::ArenaFields;
 using kb::proxy::net::Framing;
 using kb::proxy::net::RequestHead;
-using kb::proxy::net::RequestParser;
+// The proxy's request parser (proxy/net/exchange_buffers.h), spelled here: that header pulls in
+// the coroutine code, which clang 14 cannot compile against libstdc++ 12's <coroutine>.
+using RequestParser = http::parser<true, http::buffer_body, ArenaAllocator<char>>;
 namespace http1 = kb::proxy::net::http1;
 
 [[noreturn]] void fail(const char* what, std::string_view forwarded) {
