@@ -86,6 +86,14 @@ http {{
 """
 
 
+def make_tmp(prefix):
+    """A scratch directory with the temp folders nginx wants."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    for d in ("body", "proxy", "fcgi", "uwsgi", "scgi"):
+        os.makedirs(os.path.join(tmp, d), exist_ok=True)
+    return tmp
+
+
 def start_backends(procs, tmp):
     ports = [free_port() for _ in range(4)]
     blocks = "\n".join(
@@ -144,8 +152,8 @@ backend pool
     return port
 
 
-def start_kube_balancer(procs, tmp, backends, workers, binary, cert=None):
-    """cert: (certificate, key) files: the returned port is then the --https-listen one."""
+def kube_balancer_argv(tmp, backends, workers, binary, cert=None):
+    """The proxy's command line and the port to drive (the --https-listen one with `cert`)."""
     port = free_port()
     admin = free_port()
     table = os.path.join(tmp, "table.yaml")
@@ -159,8 +167,15 @@ def start_kube_balancer(procs, tmp, backends, workers, binary, cert=None):
     listen = ["--listen", f"127.0.0.1:{port}"]
     if cert:
         listen = ["--listen", f"127.0.0.1:{free_port()}", "--https-listen", f"127.0.0.1:{port}"]
-    procs.start([binary, "--table", table] + listen +
-                ["--admin", f"127.0.0.1:{admin}", "--workers", str(workers), "--access-log", "off"], cpu=1)
+    argv = ([binary, "--table", table] + listen +
+            ["--admin", f"127.0.0.1:{admin}", "--workers", str(workers), "--access-log", "off"])
+    return argv, port
+
+
+def start_kube_balancer(procs, tmp, backends, workers, binary, cert=None):
+    """cert: (certificate, key) files: the returned port is then the --https-listen one."""
+    argv, port = kube_balancer_argv(tmp, backends, workers, binary, cert)
+    procs.start(argv, cpu=1)
     wait_port(port)
     return port
 
@@ -198,9 +213,7 @@ def main():
             sys.exit(f"{tool} is missing: run scripts/install-deps.sh")
 
     procs = Procs()
-    tmp = tempfile.mkdtemp(prefix="kb-bench-")
-    for d in ("body", "proxy", "fcgi", "uwsgi", "scgi"):
-        os.makedirs(os.path.join(tmp, d), exist_ok=True)
+    tmp = make_tmp("kb-bench-")
     try:
         backends = start_backends(procs, tmp)
         starters = {

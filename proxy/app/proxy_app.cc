@@ -163,7 +163,11 @@ void ProxyApp::register_admin_handlers() {
   admin_->handle("/balancer-manager",
                  [this](const AdminRequest& req) { return manager_->handle(req, req.client_ip); });
   admin_->handle("/metrics", [this](const AdminRequest&) {
-    AdminResponse r = AdminResponse::text(200, metrics_->scrape());
+    const net::ServerStats& s = server_->stats();
+    const admin::ServerCounters counters{s.tls_handshakes.load(std::memory_order_relaxed),
+                                         s.tls_resumed.load(std::memory_order_relaxed),
+                                         s.tls_handshake_failures.load(std::memory_order_relaxed)};
+    AdminResponse r = AdminResponse::text(200, metrics_->scrape(&counters));
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
   });

@@ -19,6 +19,8 @@ std::string_view trim(std::string_view s) {
 }
 
 std::string_view canonical(std::string_view scheme) {
+  if (scheme == "https") return "https";  // the connection's own scheme: no case folding
+  if (scheme == "http") return "http";
   if (iequal(scheme, "https")) return "https";
   if (iequal(scheme, "http")) return "http";
   return {};

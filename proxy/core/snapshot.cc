@@ -95,8 +95,10 @@ std::shared_ptr<const Snapshot> build_snapshot(config::Table table, StateRegistr
   snapshot->router = Router::compile(snapshot->table);
   snapshot->tls = TlsPolicy::compile(snapshot->table);
   snapshot->routes.reserve(snapshot->table.routes.size());
-  for (const config::Route& r : snapshot->table.routes)
+  for (const config::Route& r : snapshot->table.routes) {
     snapshot->routes.push_back(CompiledRoute::compile(r, snapshot->table));
+    if (!r.headers.empty() || r.backends.size() > 1) snapshot->decide_reads_headers = true;
+  }
   return snapshot;
 }
 

@@ -37,6 +37,10 @@ struct Snapshot {
   std::vector<CompiledRoute> routes;                 // same order as table.routes
   TlsPolicy tls;                                     // sslredirect per route, HSTS per host
   uint64_t generation = 0;
+  // Whether decide() reads request headers: some route has header conditions or more than one
+  // backend (canary header and cookie, session cookies). Computed when the snapshot is built; when
+  // false the data plane leaves RequestView::headers empty and skips filling it per request.
+  bool decide_reads_headers = false;
 
   // The balancer for a request, or nullptr (404). `host` without port, lower-case. Knows only
   // host and path (see Router::match): the call the session code makes until it passes the whole
@@ -44,6 +48,7 @@ struct Snapshot {
   Balancer* route(std::string_view host, std::string_view path) const;
 
   // The whole decision for a request; `random` is uniform over uint64 (injected, for the weights).
+  // request.headers may be empty when !decide_reads_headers (the decision is then the same).
   RouteDecision decide(const RequestView& request, uint64_t random) const;
 };
 

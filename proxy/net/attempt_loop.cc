@@ -29,23 +29,27 @@ struct Exchange::Attempt {
   bool reused = false;
 };
 
+// The steps that complete at once on the common path (a member picked, a pooled connection) are
+// plain functions: a coroutine call costs a frame allocation even when it never suspends.
 asio::awaitable<bool> Exchange::proxy(core::Balancer& balancer) {
-  b_.cookies.clear();
-  for (const auto& f : *req_.fields) {
-    if (f.name() == http::field::cookie) b_.cookies.push_back(f.value());
-  }
-  modify_request_headers();  // route_actions.cc: after the session lookup's cookies
+  modify_request_headers();  // route_actions.cc: after the session lookup's cookies (forwarding.cc)
   b_.tried.clear();
   Attempt a;
   a.sticky = core::StickyRequest{req_.target, b_.cookies};
   for (;;) {
     if (a.need_pick) {
-      if (auto answered = co_await pick(balancer, a)) co_return *answered;
+      pick(balancer, a);
+      if (a.member == nullptr) {
+        if (auto answered = co_await no_member(balancer, a)) co_return *answered;
+      }
+      picked(a);
     }
     a.need_pick = true;
     set_route_timeouts(balancer, *a.member);
-    if (auto answered = co_await open_upstream(balancer, a)) co_return *answered;
-    if (!up_) continue;  // the connect failed: fail over
+    if (!take_pooled(a)) {
+      if (auto answered = co_await open_upstream(balancer, a)) co_return *answered;
+      if (!up_) continue;  // the connect failed: fail over
+    }
 
     build_request_head(balancer, *a.member);
     const auto sent_at = Clock::now();
@@ -64,21 +68,26 @@ asio::awaitable<bool> Exchange::proxy(core::Balancer& balancer) {
   }
 }
 
-// A member for the next attempt; nullopt when there is one, else the local answer's result.
-asio::awaitable<std::optional<bool>> Exchange::pick(core::Balancer& balancer, Attempt& a) {
+void Exchange::pick(core::Balancer& balancer, Attempt& a) {
   a.pick = balancer.pick(a.sticky, b_.tried, Clock::now());
   a.member = a.pick.member;
-  if (a.member == nullptr && b_.tried.empty() && balancer.config().timeout.count() > 0 &&
+}
+
+// pick() found no member: wait for one (the balancer's timeout) or answer. nullopt: one was found.
+asio::awaitable<std::optional<bool>> Exchange::no_member(core::Balancer& balancer, Attempt& a) {
+  if (b_.tried.empty() && balancer.config().timeout.count() > 0 &&
       !(a.pick.failover && balancer.config().nofailover)) {
     co_await wait_for_member(balancer, a);
   }
-  if (a.member == nullptr) {
-    // After failed attempts Apache answers 503 too (its scheme handler's connect failure).
-    if (!b_.tried.empty() && !(a.pick.failover && balancer.config().nofailover))
-      co_return co_await respond_local(503, "no member could be reached");
-    co_return co_await respond_local(a.pick.error_status > 0 ? a.pick.error_status : 503,
-                                     "no member available");
-  }
+  if (a.member != nullptr) co_return std::nullopt;
+  // After failed attempts Apache answers 503 too (its scheme handler's connect failure).
+  if (!b_.tried.empty() && !(a.pick.failover && balancer.config().nofailover))
+    co_return co_await respond_local(503, "no member could be reached");
+  co_return co_await respond_local(a.pick.error_status > 0 ? a.pick.error_status : 503, "no member available");
+}
+
+// A member was picked for the next attempt.
+void Exchange::picked(Attempt& a) {
   ++attempts_;
   bytes_to_ = bytes_from_ = 0;
   a.fresh_only = false;
@@ -88,7 +97,6 @@ asio::awaitable<std::optional<bool>> Exchange::pick(core::Balancer& balancer, At
     record_.route = m.config != nullptr ? m.config->route : std::string();
     record_.session_route = a.pick.session_route;
   }
-  co_return std::nullopt;
 }
 
 // Apache's balancer `timeout`: wait for a member to become usable, polling every timeout/100 (as
@@ -108,17 +116,20 @@ asio::awaitable<void> Exchange::wait_for_member(core::Balancer& balancer, Attemp
   }
 }
 
-// A pooled or new connection in up_; on a connect failure up_ stays empty and the result says
-// whether the exchange is over (a value) or fails over (nullopt).
+// A pooled connection to the picked member in up_, unless the last one was found dead.
+bool Exchange::take_pooled(Attempt& a) {
+  a.reused = false;
+  if (!a.fresh_only) up_ = worker_.pool().acquire(a.member->host_header);
+  if (!up_) return false;
+  a.reused = true;
+  worker_.stats().upstream_connections_reused.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+// A new connection in up_; on a connect failure up_ stays empty and the result says whether the
+// exchange is over (a value) or fails over (nullopt).
 asio::awaitable<std::optional<bool>> Exchange::open_upstream(core::Balancer& balancer, Attempt& a) {
   const core::Member& member = *a.member;
-  a.reused = false;
-  if (!a.fresh_only) up_ = worker_.pool().acquire(member.host_header);
-  if (up_) {
-    a.reused = true;
-    worker_.stats().upstream_connections_reused.fetch_add(1, std::memory_order_relaxed);
-    co_return std::nullopt;
-  }
   const error_code ec = co_await connect(member, route_connect_timeout(balancer, member));
   if (!ec) co_return std::nullopt;
   worker_.stats().upstream_connect_failures.fetch_add(1, std::memory_order_relaxed);

@@ -88,6 +88,11 @@ class ClientStream {
         token);
   }
 
+  // TLS: frees OpenSSL's record buffers while the connection is idle (no operation in flight).
+  void release_tls_buffers() {
+    if (ssl_) tls_io::release_buffers(ssl_.get());
+  }
+
   void cancel() {
     boost::system::error_code ec;
     socket_.cancel(ec);

@@ -58,6 +58,15 @@ ClientConnection::~ClientConnection() {
 }
 
 void ClientConnection::on_sweep(Clock::time_point now) {
+  // A keep-alive TLS connection keeps its record buffers between requests and frees them once it
+  // has been idle for a whole sweep interval: at most once per idle period, not per request.
+  if (idle_wait_ && tls_buffers_) {
+    if (idle_swept_) {
+      stream_.release_tls_buffers();
+      tls_buffers_ = false;
+    }
+    idle_swept_ = true;
+  }
   if (now < deadline_) return;
   timed_out_ = true;
   deadline_ = Clock::time_point::max();
@@ -92,6 +101,7 @@ asio::awaitable<void> ClientConnection::run(std::shared_ptr<ClientConnection> se
   ClientConnection& c = *self;
   const ServerOptions& opts = c.worker_.options();
   if (c.stream_.tls() && !c.closed_ && !co_await c.handshake()) c.closed_ = true;
+  c.tls_buffers_ = c.stream_.tls();
   while (!c.closed_) {
     if (!c.lent_ || c.lent_->client_in.size() == 0) {
       // Idle: nothing of the next request is here. Hold no buffer while waiting for it.
@@ -102,6 +112,8 @@ asio::awaitable<void> ClientConnection::run(std::shared_ptr<ClientConnection> se
       error_code ec;
       co_await c.stream_.async_wait_readable(with(ec));
       c.idle_wait_ = false;
+      c.idle_swept_ = false;
+      c.tls_buffers_ = c.stream_.tls();
       if (ec || c.closed_) break;
     }
     c.lend_buffers();

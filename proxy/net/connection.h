@@ -82,6 +82,10 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   bool peer_trusted_ = false;
   bool timed_out_ = false;
   bool idle_wait_ = false;  // waiting for the next request with nothing buffered
+  // TLS record buffers: held since the last request (tls_buffers_), freed by the second sweep that
+  // finds the connection still idle (idle_swept_: the first one did).
+  bool tls_buffers_ = false;
+  bool idle_swept_ = false;
   bool draining_ = false;
   bool closed_ = false;
   bool linger_ = false;  // close after draining unread request bytes

@@ -71,12 +71,28 @@ asio::awaitable<bool> Exchange::route() {
   // Copied once: the request finishes on the table it began on.
   const std::shared_ptr<const core::Snapshot> snapshot = worker_.snapshot();
   if (!snapshot) co_return co_await respond_local(503, "no balancer table loaded");
-  decide_scheme(*snapshot);  // forwarding.cc
+  scan_request_fields(*snapshot);  // forwarding.cc
+  decide_scheme(*snapshot);
   decision_ = snapshot->decide(request_view(), worker_.random());
-  if (const auto answered = co_await redirect_to_https(*snapshot)) co_return *answered;
-  if (auto answered = co_await enforce_route()) co_return *answered;  // route_actions.cc
+  if (const LocalAnswer a = redirect_to_https(*snapshot); a.status != 0) co_return co_await answer(a);
+  if (const LocalAnswer a = enforce_route(); a.status != 0) co_return co_await answer(a);  // route_actions.cc
   if (worker_.access_log()) record_.balancer = decision_.balancer->config().name;
   co_return co_await proxy(*decision_.balancer);
+}
+
+asio::awaitable<bool> Exchange::answer(const LocalAnswer& a) {
+  if (a.redirect) co_return co_await respond_redirect(a.status, a.text);
+  co_return co_await respond_local(a.status, a.text);
+}
+
+// Unread request body bytes close the connection after a local answer (the position of the next
+// request is unknown); a relayed response comes after the whole body went to the member.
+bool Exchange::keep_alive() const {
+  return req_.keep_alive && !Http1Codec::request_body_pending(b_) && !conn_.draining() && !conn_.closed();
+}
+
+bool Exchange::head_request() const {
+  return b_.request && b_.request->is_header_done() && b_.request->get().method() == http::verb::head;
 }
 
 void Exchange::build_request_head(const core::Balancer& balancer, const core::Member& member) {

@@ -56,9 +56,18 @@ class Exchange {
  private:
   enum class SendResult { kOk, kUpstreamError, kClientError, kBadBody };
   enum class ReadResult { kOk, kTimeout, kNoResponse, kBadResponse, kClientGone };
-  struct Attempt;  // route_actions.cc
-  boost::asio::awaitable<std::optional<bool>> enforce_route();
-  boost::asio::awaitable<std::optional<bool>> enforce_body_limit(const config::Route& route);
+  struct Attempt;  // attempt_loop.cc
+  // A local answer instead of forwarding: status 0 = none; `text` is the body of respond_local,
+  // or the Location of respond_redirect when `redirect`.
+  struct LocalAnswer {
+    unsigned status = 0;
+    std::string_view text;
+    bool redirect = false;
+  };
+  // route_actions.cc: plain functions, so a request that is forwarded allocates no coroutine frame
+  // for them.
+  LocalAnswer enforce_route();
+  LocalAnswer enforce_body_limit(const config::Route& route);
   void rewrite_for_member(const core::CompiledRoute& compiled);
   void modify_request_headers();
   void modify_response_headers();
@@ -72,18 +81,28 @@ class Exchange {
 
   // exchange.cc
   boost::asio::awaitable<bool> route();
+  boost::asio::awaitable<bool> answer(const LocalAnswer& a);
+  // What every response decides the same way, relayed or local: whether the client connection
+  // stays open after it (the request allows it, its body was read whole, no drain, not closed),
+  // and whether it answers a HEAD request (a head without a body).
+  bool keep_alive() const;
+  bool head_request() const;
   void build_request_head(const core::Balancer& balancer, const core::Member& member);
   void release_upstream(bool reusable);
   boost::asio::awaitable<boost::system::error_code> write_client(std::string_view data);
   void log_request();
   // forwarding.cc
+  void scan_request_fields(const core::Snapshot& snapshot);
   void decide_scheme(const core::Snapshot& snapshot);
   core::RequestView request_view();  // views into req_ and b_.header_views
-  boost::asio::awaitable<std::optional<bool>> redirect_to_https(const core::Snapshot& snapshot);
+  LocalAnswer redirect_to_https(const core::Snapshot& snapshot);
   // attempt_loop.cc
   boost::asio::awaitable<bool> proxy(core::Balancer& balancer);
-  boost::asio::awaitable<std::optional<bool>> pick(core::Balancer& balancer, Attempt& a);
+  void pick(core::Balancer& balancer, Attempt& a);
+  boost::asio::awaitable<std::optional<bool>> no_member(core::Balancer& balancer, Attempt& a);
+  void picked(Attempt& a);
   boost::asio::awaitable<void> wait_for_member(core::Balancer& balancer, Attempt& a);
+  bool take_pooled(Attempt& a);
   boost::asio::awaitable<std::optional<bool>> open_upstream(core::Balancer& balancer, Attempt& a);
   boost::asio::awaitable<std::optional<bool>> after_failure(core::Balancer& balancer, Attempt& a,
                                                             SendResult sent, ReadResult got);
@@ -106,7 +125,6 @@ class Exchange {
   // local_response.cc: a short text response; returns whether the connection stays open.
   boost::asio::awaitable<bool> respond_local(unsigned status, std::string_view text);
   boost::asio::awaitable<bool> respond_redirect(unsigned status, std::string_view location);
-  bool local_keep_alive() const;
   boost::asio::awaitable<bool> send_local(unsigned status, bool keep);
 
   ClientConnection& conn_;
@@ -116,6 +134,7 @@ class Exchange {
   std::unique_ptr<UpstreamConn> up_;
   boost::asio::ip::tcp::resolver* resolver_ = nullptr;  // while resolving, for cancellation
   core::ForwardedDecision forwarded_{false, "http"};  // the client's scheme; X-Forwarded-For kept?
+  std::optional<std::string_view> incoming_proto_;   // the first X-Forwarded-Proto, trusted peers only
   std::string_view hsts_;              // Strict-Transport-Security for this response, "" = none
   std::string_view target_;  // origin-form target for the member (the request's, or b_.rewritten)
   core::RouteDecision decision_;  // route and balancer; pointers into the snapshot route() holds

@@ -1,4 +1,5 @@
-// The scheme of a request, apart from routing: which scheme the client used (the connection's, or
+// The request's fields and scheme, apart from routing: the one walk over the fields before routing
+// (header views, cookies, X-Forwarded-Proto), which scheme the client used (the connection's, or
 // the X-Forwarded-Proto of a --trusted-proxies peer), and what follows from it: X-Forwarded-For
 // kept or replaced and X-Forwarded-Proto (build_request_head), the scheme of the Location rewrite
 // (build_response_head), the 308 to https:// for plain requests on sslredirect routes, and HSTS.
@@ -14,50 +15,56 @@
 
 namespace kb::proxy::net {
 
-namespace asio = boost::asio;
-using boost::system::error_code;
+namespace http = boost::beast::http;
 
-void Exchange::decide_scheme(const core::Snapshot& snapshot) {
-  std::string_view incoming;
-  if (conn_.peer_trusted()) {
-    for (const auto& f : *req_.fields) {
-      if (iequals(f.name_string(), "x-forwarded-proto")) {
-        incoming = f.value();
-        break;
-      }
+// The one walk over the request's fields before routing; each consumer reads what it needs here:
+// the header views for Snapshot::decide (only when the table has routes that read headers), the
+// Cookie values for the session lookup (attempt_loop.cc), the first X-Forwarded-Proto of a
+// --trusted-proxies peer (decide_scheme). The head writer walks the fields once more, as it must
+// to copy them.
+void Exchange::scan_request_fields(const core::Snapshot& snapshot) {
+  const bool views = snapshot.decide_reads_headers;
+  const bool trusted = conn_.peer_trusted();
+  b_.header_views.clear();
+  b_.cookies.clear();
+  incoming_proto_.reset();
+  for (const auto& f : *req_.fields) {
+    const http::field name = f.name();
+    if (views) b_.header_views.push_back(core::HeaderView{f.name_string(), f.value()});
+    if (name == http::field::cookie) {
+      b_.cookies.push_back(f.value());
+    } else if (trusted && !incoming_proto_ && name == http::field::unknown &&
+               iequals(f.name_string(), "x-forwarded-proto")) {  // Beast has no enum for it
+      incoming_proto_ = f.value();
     }
   }
-  forwarded_ = core::decide_forwarded(conn_.peer_trusted(), incoming, conn_.stream().scheme());
+}
+
+void Exchange::decide_scheme(const core::Snapshot& snapshot) {
+  forwarded_ = core::decide_forwarded(conn_.peer_trusted(), incoming_proto_.value_or(std::string_view()),
+                                      conn_.stream().scheme());
   // RFC 6797: never on plain HTTP. Behind a trusted TLS offloader the client did use HTTPS.
   hsts_ = forwarded_.proto == "https" ? snapshot.tls.hsts(b_.host_lc) : std::string_view();
 }
 
+// Views filled by scan_request_fields (none when the table's routes read no header).
 core::RequestView Exchange::request_view() {
-  auto& views = b_.header_views;
-  views.clear();
-  for (const auto& f : *req_.fields) views.push_back(core::HeaderView{f.name_string(), f.value()});
-  return core::RequestView{req_.method_string, b_.host_lc, target_, views};
+  return core::RequestView{req_.method_string, b_.host_lc, target_, b_.header_views};
 }
 
 // A plain-HTTP request on a route with sslredirect: 308 to the same URL on https:// (the
-// --https-listen port unless 443). nullopt: serve the request; else whether the connection stays.
-asio::awaitable<std::optional<bool>> Exchange::redirect_to_https(const core::Snapshot& snapshot) {
+// --https-listen port unless 443), its Location in b_.rewritten. Status 0: serve the request.
+Exchange::LocalAnswer Exchange::redirect_to_https(const core::Snapshot& snapshot) {
   const ServerOptions& opts = worker_.options();
-  if (!opts.https_listen || forwarded_.proto == "https" || !snapshot.tls.any_redirect()) co_return std::nullopt;
+  if (!opts.https_listen || forwarded_.proto == "https" || !snapshot.tls.any_redirect()) return {};
   // The route decide() matched (exchange.cc), by its index in the table.
   const int32_t route = decision_.route == nullptr
                             ? core::Router::kNoMatch
                             : static_cast<int32_t>(decision_.route - snapshot.table.routes.data());
-  if (!snapshot.tls.ssl_redirect(route)) co_return std::nullopt;
-  const bool keep = req_.keep_alive && !Http1Codec::request_body_pending(b_) && !conn_.draining() && !conn_.closed();
-  b_.head.clear();
-  if (!write_https_redirect(b_.public_host, opts.https_listen_port, target_, keep, b_.head)) co_return std::nullopt;
-  response_status_ = 308;
-  worker_.stats().local_responses.fetch_add(1, std::memory_order_relaxed);
-  const error_code ec = co_await write_client(b_.head);
-  log_request();
-  if (!keep && !ec && !conn_.closed()) conn_.linger_on_close();
-  co_return keep && !ec;
+  if (!snapshot.tls.ssl_redirect(route)) return {};
+  b_.rewritten.clear();
+  if (!https_location(b_.public_host, opts.https_listen_port, target_, b_.rewritten)) return {};
+  return {308, b_.rewritten, true};
 }
 
 }  // namespace kb::proxy::net

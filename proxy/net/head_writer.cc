@@ -149,26 +149,30 @@ template void write_request_head(const RequestHead&, const ArenaFields&, std::st
 template void write_response_head(const ResponseHead&, const http::fields&, std::string&);
 template void write_response_head(const ResponseHead&, const ArenaFields&, std::string&);
 
-void write_simple_response(unsigned status, std::string_view text, bool keep_alive,
-                           std::string& out) {
+void write_simple_response(unsigned status, std::string_view text, bool keep_alive, std::string& out,
+                           std::string_view hsts) {
   out.append("HTTP/1.1 ");
   append_uint(out, status);
   out.push_back(' ');
   out.append(http::obsolete_reason(static_cast<http::status>(status)));
-  out.append("\r\nContent-Type: text/plain\r\nContent-Length: ");
+  out.append("\r\n");
+  if (!hsts.empty()) append_field(out, "Strict-Transport-Security", hsts);
+  out.append("Content-Type: text/plain\r\nContent-Length: ");
   append_uint(out, text.size() + 1);
   out.append(keep_alive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
   out.append(text);
   out.push_back('\n');
 }
 
-void write_redirect_response(unsigned status, std::string_view location, bool keep_alive, std::string& out) {
+void write_redirect_response(unsigned status, std::string_view location, bool keep_alive, std::string& out,
+                             std::string_view hsts) {
   out.append("HTTP/1.1 ");
   append_uint(out, status);
   out.push_back(' ');
   out.append(http::obsolete_reason(static_cast<http::status>(status)));
   out.append("\r\n");
   append_field(out, "Location", location);
+  if (!hsts.empty()) append_field(out, "Strict-Transport-Security", hsts);
   out.append(keep_alive ? "Content-Length: 0\r\n\r\n" : "Content-Length: 0\r\nConnection: close\r\n\r\n");
 }
 

@@ -62,12 +62,15 @@ struct ResponseHead {
 template <class Fields>
 void write_response_head(const ResponseHead& head, const Fields& in, std::string& out);
 
-// A complete short text/plain response produced by the proxy itself (errors, 404).
-void write_simple_response(unsigned status, std::string_view text, bool keep_alive,
-                           std::string& out);
+// A complete short text/plain response produced by the proxy itself (errors, 404). `hsts`: the
+// Strict-Transport-Security value of an HTTPS request's host, "" = none.
+void write_simple_response(unsigned status, std::string_view text, bool keep_alive, std::string& out,
+                           std::string_view hsts = {});
 
-// A complete redirect produced by the proxy (a route's `redirect`): status, Location, no body.
-void write_redirect_response(unsigned status, std::string_view location, bool keep_alive, std::string& out);
+// A complete redirect produced by the proxy (a route's `redirect`, the 308 to https:// of
+// sslredirect): status, Location, no body. The proxy's only redirect writer.
+void write_redirect_response(unsigned status, std::string_view location, bool keep_alive, std::string& out,
+                             std::string_view hsts = {});
 
 // "1a2b\r\n" for a chunk of n bytes; returns the length written into buf.
 std::size_t write_chunk_prefix(std::size_t n, char (&buf)[24]);

@@ -1,5 +1,6 @@
 #include "proxy/net/http1_rules.h"
 
+#include <algorithm>
 #include <boost/beast/http/fields.hpp>
 #include <cstring>
 #include <iterator>
@@ -115,12 +116,24 @@ std::size_t HeadScanner::strip_content_length(char* data) const {
 
 HeadScanner::State HeadScanner::feed(std::string_view bytes) {
   if (state_ != State::kMore) return state_;
-  for (; pos_ < bytes.size(); ++pos_) {
+  const char* const data = bytes.data();
+  while (pos_ < bytes.size()) {
+    // Bytes above CR (never CR, LF or NUL) inside a line decide nothing: skip them in a tight loop
+    // up to the next byte that does, or to a limit (about 4 instructions a byte instead of 15).
+    // The first byte of a field line is not skipped: it may be an obs-fold.
+    std::size_t stop = std::min(bytes.size(), limits_.max_head_bytes);
+    if (request_line_ && limits_.max_request_line < stop) stop = limits_.max_request_line;  // line_start_ is 0
+    if (request_line_ || pos_ != line_start_) {
+      while (pos_ < stop && static_cast<unsigned char>(data[pos_]) > '\r') ++pos_;
+      if (pos_ == bytes.size()) break;
+    }
+    // The byte at pos_, judged as every byte was before the skip (the order of the checks is the
+    // order of the verdicts).
     if (pos_ >= limits_.max_head_bytes) return fail(431, "request header too large");
-    const char c = bytes[pos_];
+    const char c = data[pos_];
     if (c == '\r') {
       if (pos_ + 1 == bytes.size()) return State::kMore;  // the LF may follow
-      if (bytes[pos_ + 1] != '\n') return fail(400, "bare CR in request head");
+      if (data[pos_ + 1] != '\n') return fail(400, "bare CR in request head");
       const bool empty = pos_ == line_start_;
       const std::size_t start = line_start_;
       pos_ += 2;
@@ -135,7 +148,6 @@ HeadScanner::State HeadScanner::feed(std::string_view bytes) {
       } else {
         end_field_line(bytes.substr(start, pos_ - 2 - start), start, pos_);
       }
-      --pos_;  // the loop's ++pos_
       continue;
     }
     if (c == '\n') return fail(400, "bare LF in request head");
@@ -147,6 +159,7 @@ HeadScanner::State HeadScanner::feed(std::string_view bytes) {
       // understand the fold the same way as the member is a smuggling vector.
       return fail(400, "obs-fold in request head");
     }
+    ++pos_;
   }
   return State::kMore;
 }

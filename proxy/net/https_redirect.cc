@@ -16,11 +16,10 @@ std::string_view host_without_port(std::string_view host) {
 
 }  // namespace
 
-bool write_https_redirect(std::string_view host_header, uint16_t https_port, std::string_view target, bool keep_alive,
-                          std::string& out) {
+bool https_location(std::string_view host_header, uint16_t https_port, std::string_view target, std::string& out) {
   const std::string_view host = host_without_port(host_header);
   if (host.empty()) return false;
-  out.append("HTTP/1.1 308 Permanent Redirect\r\nLocation: https://");
+  out.append("https://");
   out.append(host);
   if (https_port != 443) {
     char buf[8];
@@ -30,7 +29,6 @@ bool write_https_redirect(std::string_view host_header, uint16_t https_port, std
     out.append(buf, static_cast<std::size_t>(end - buf));
   }
   out.append(target.starts_with('/') ? target : std::string_view("/"));
-  out.append(keep_alive ? "\r\nContent-Length: 0\r\n\r\n" : "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   return true;
 }
 

@@ -10,32 +10,26 @@
 namespace kb::proxy::net {
 
 namespace asio = boost::asio;
-namespace http = boost::beast::http;
 using boost::system::error_code;
 
+// Once the request's scheme and host are known (decide_scheme), an HTTPS request of an HSTS host
+// gets Strict-Transport-Security on these answers too, as on relayed ones (docs/tls.md).
 asio::awaitable<bool> Exchange::respond_local(unsigned status, std::string_view text) {
-  const bool keep = local_keep_alive();
+  const bool keep = keep_alive();
   std::string& out = b_.head;
   out.clear();
-  write_simple_response(status, text, keep, out);
-  if (b_.request && b_.request->is_header_done() && b_.request->get().method() == http::verb::head) {
-    out.resize(out.find("\r\n\r\n") + 4);
-  }
+  write_simple_response(status, text, keep, out, hsts_);
+  if (head_request()) out.resize(out.find("\r\n\r\n") + 4);
   if (worker_.access_log() && record_.error.empty()) record_.error = text;
   co_return co_await send_local(status, keep);
 }
 
-// A route's `redirect`: status and Location, no body (route_actions.cc).
+// A route's `redirect` and sslredirect's 308 to https://: status and Location, no body.
 asio::awaitable<bool> Exchange::respond_redirect(unsigned status, std::string_view location) {
-  const bool keep = local_keep_alive();
+  const bool keep = keep_alive();
   b_.head.clear();
-  write_redirect_response(status, location, keep, b_.head);
+  write_redirect_response(status, location, keep, b_.head, hsts_);
   co_return co_await send_local(status, keep);
-}
-
-// Unread request body bytes close the connection after a local answer.
-bool Exchange::local_keep_alive() const {
-  return req_.keep_alive && !Http1Codec::request_body_pending(b_) && !conn_.draining() && !conn_.closed();
 }
 
 // Writes b_.head to the client and logs the request.

@@ -84,7 +84,7 @@ void Exchange::fresh_response_parser() {
                       std::make_tuple(ArenaAllocator<char>(b_.arena)));
   b_.response->header_limit(static_cast<std::uint32_t>(limit));
   b_.response->body_limit(detail::kNoLimit);
-  if (req_.method == http::verb::head) b_.response->skip(true);
+  if (head_request()) b_.response->skip(true);
 }
 
 asio::awaitable<Exchange::ReadResult> Exchange::read_response_header() {

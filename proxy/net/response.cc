@@ -12,7 +12,6 @@
 namespace kb::proxy::net {
 
 namespace asio = boost::asio;
-namespace http = boost::beast::http;
 
 // Member -> client: member reads under the response timeout, client writes under idle_timeout.
 struct Exchange::ResponsePumpHooks {
@@ -35,7 +34,7 @@ Framing Exchange::build_response_head(const core::Balancer& balancer, const core
   ResponseHead rh;
   rh.status = status;
   rh.reason = msg.reason();
-  if (req_.method == http::verb::head || status == 304) {
+  if (head_request() || status == 304) {
     rh.framing = Framing::kNone;
     rh.keep_content_length = true;
   } else if (status == 204 || status < 200) {
@@ -79,7 +78,7 @@ asio::awaitable<bool> Exchange::relay_response(core::Balancer& balancer, const c
     log_request();
     co_return ok;
   }
-  const bool want_keep = req_.keep_alive && !conn_.draining();
+  const bool want_keep = keep_alive();  // exchange.cc
   modify_response_headers();  // route_actions.cc
   const Framing framing = build_response_head(balancer, member, pick, want_keep);
   const bool keep = want_keep && framing != Framing::kClose;

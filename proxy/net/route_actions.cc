@@ -17,7 +17,6 @@
 
 namespace kb::proxy::net {
 
-namespace asio = boost::asio;
 
 namespace {
 
@@ -37,46 +36,42 @@ uint16_t host_port(std::string_view host, uint16_t otherwise) {
 
 }  // namespace
 
-// nullopt: forward through decision_.balancer; a value: answered here (whether to keep the
-// connection).
-asio::awaitable<std::optional<bool>> Exchange::enforce_route() {
+// Status 0: forward through decision_.balancer; else the local answer (route() sends it).
+Exchange::LocalAnswer Exchange::enforce_route() {
   const core::RouteDecision& d = decision_;
   if (d.route == nullptr) {
-    if (d.balancer == nullptr)
-      co_return co_await respond_local(404, "no route for this host and path");
-    co_return std::nullopt;  // the default backend
+    if (d.balancer == nullptr) return {404, "no route for this host and path"};
+    return {};  // the default backend
   }
   const config::Route& route = *d.route;
   if (!d.compiled->allow.empty() && !d.compiled->allow.allows(conn_.client_ip()))
-    co_return co_await respond_local(403, "client address not allowed by the route's allow list");
+    return {403, "client address not allowed by the route's allow list"};
   if (route.redirect.enabled()) {
     const std::string_view scheme = forwarded_.proto;
     const core::RedirectRequest request{
         scheme, b_.host_lc, host_port(b_.public_host, scheme == "https" ? 443 : 80), target_};
     b_.rewritten = core::redirect_location(route, request);
-    co_return co_await respond_redirect(static_cast<unsigned>(route.redirect.status), b_.rewritten);
+    return {static_cast<unsigned>(route.redirect.status), b_.rewritten, true};
   }
-  if (auto answered = co_await enforce_body_limit(route)) co_return answered;
+  if (const LocalAnswer a = enforce_body_limit(route); a.status != 0) return a;
   if (target_.starts_with('/')) rewrite_for_member(*d.compiled);
-  if (d.balancer == nullptr)
-    co_return co_await respond_local(503, "the route names no usable balancer");
-  co_return std::nullopt;
+  if (d.balancer == nullptr) return {503, "the route names no usable balancer"};
+  return {};
 }
 
 // A declared length over the limit is refused before any member is contacted. A chunked body is
 // counted by the request parser as it streams: past the limit the send ends with body_limit and
 // the attempt loop answers 413 (closing the member connection; a body that overflows within the
 // first relay chunk never reaches the member at all, the head rides on that chunk's write).
-asio::awaitable<std::optional<bool>> Exchange::enforce_body_limit(const config::Route& route) {
-  if (!route.max_body_size || *route.max_body_size == 0) co_return std::nullopt;
+Exchange::LocalAnswer Exchange::enforce_body_limit(const config::Route& route) {
+  if (!route.max_body_size || *route.max_body_size == 0) return {};
   const std::optional<uint64_t> declared =
       req_.has_length ? std::optional<uint64_t>(req_.content_length) : std::nullopt;
-  if (core::body_too_large(route, declared, 0))
-    co_return co_await respond_local(413, "request body larger than the route's maxbodysize");
+  if (core::body_too_large(route, declared, 0)) return {413, "request body larger than the route's maxbodysize"};
   const uint64_t server = worker_.options().max_body_bytes;
   b_.request->body_limit(server > 0 ? std::min(server, *route.max_body_size)
                                     : *route.max_body_size);
-  co_return std::nullopt;
+  return {};
 }
 
 void Exchange::rewrite_for_member(const core::CompiledRoute& compiled) {
@@ -85,8 +80,9 @@ void Exchange::rewrite_for_member(const core::CompiledRoute& compiled) {
     target_ = b_.rewritten;
 }
 
-// Once per exchange, after the session cookies were collected (the balancer's session lookup sees
-// the client's request, as decide() did). Fields live in the arena: erased values stay readable.
+// Once per exchange, after the session cookies were collected (scan_request_fields: the balancer's
+// session lookup sees the client's request, as decide() did). Fields live in the arena: erased
+// values stay readable.
 void Exchange::modify_request_headers() {
   if (decision_.route != nullptr && !decision_.route->request_headers.empty())
     core::apply_header_modifier(decision_.route->request_headers, b_.request->get());

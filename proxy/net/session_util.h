@@ -56,7 +56,9 @@ inline void routing_host(std::string_view host, std::string& out) {
   } else {
     host = host.substr(0, host.find(':'));
   }
-  for (char c : host) out.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
+  out.assign(host);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
 }
 
 }  // namespace kb::proxy::net::detail

@@ -13,6 +13,14 @@ using boost::system::error_code;
 
 namespace {
 
+// OpenSSL wants an empty error queue before each SSL call (SSL_get_error reads it). Clearing an
+// empty queue is not free in OpenSSL 3 (ERR_clear_error walks all 16 slots, ~800 instructions,
+// twice per keep-alive request): peek first. classify() clears after every failure, so the queue
+// is nearly always empty here.
+void clear_errors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
 // Maps the outcome of an SSL call that returned `ret` <= 0 to a wait or an error.
 Want classify(SSL* ssl, int ret, error_code& ec) {
   const int err = SSL_get_error(ssl, ret);
@@ -56,7 +64,10 @@ error_code attach(SSL* ssl, asio::ip::tcp::socket& socket) {
     ERR_clear_error();
     return asio::error::no_memory;
   }
-  SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+  // No SSL_MODE_RELEASE_BUFFERS: it frees and allocates both 17 KiB record buffers around every
+  // request (6 allocations per keep-alive request); release_buffers() frees them once the
+  // connection has been idle for a sweep instead (ClientConnection::on_sweep).
+  SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   // One read(2) per record instead of two (header, then body): OpenSSL reads what the socket has
   // into its record buffer. Bytes read ahead are what tls_io::has_pending sees.
   SSL_set_read_ahead(ssl, 1);
@@ -65,24 +76,31 @@ error_code attach(SSL* ssl, asio::ip::tcp::socket& socket) {
 }
 
 Want handshake_step(SSL* ssl, error_code& ec) {
-  ERR_clear_error();
+  clear_errors();
   const int ret = SSL_do_handshake(ssl);
   if (ret == 1) return Want::kDone;
   return classify(ssl, ret, ec);
 }
 
 Want read_step(SSL* ssl, void* data, std::size_t size, std::size_t& n, error_code& ec) {
-  ERR_clear_error();
+  clear_errors();
   if (SSL_read_ex(ssl, data, size, &n) == 1) return Want::kDone;
   n = 0;
   return classify(ssl, 0, ec);
 }
 
 Want write_step(SSL* ssl, const void* data, std::size_t size, std::size_t& n, error_code& ec) {
-  ERR_clear_error();
+  clear_errors();
   if (SSL_write_ex(ssl, data, size, &n) == 1) return Want::kDone;
   n = 0;
   return classify(ssl, 0, ec);
+}
+
+void release_buffers(SSL* ssl) {
+  // Never with bytes still in them (decrypted or not; older OpenSSL 3.0 releases free a buffer a
+  // record still points into, CVE-2024-4741). SSL_free_buffers itself refuses a half-written one.
+  if (has_pending(ssl)) return;
+  if (SSL_free_buffers(ssl) != 1) ERR_clear_error();
 }
 
 void send_close_notify(SSL* ssl) {

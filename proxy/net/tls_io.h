@@ -3,7 +3,8 @@
 // socket BIO on the non-blocking descriptor) and Asio only waits for readiness. Boost.Asio's
 // ssl::stream keeps two 17 KiB buffers per connection for its BIO pair (plus the pair's own
 // 2 x 17 KiB), for the connection's whole life; here an idle TLS connection holds the SSL object
-// only: SSL_MODE_RELEASE_BUFFERS frees OpenSSL's record buffers whenever they are empty.
+// only: OpenSSL's record buffers are freed once the connection has been idle for a sweep
+// (release_buffers), not around every request as SSL_MODE_RELEASE_BUFFERS would.
 // Each operation is one step function (tls_io.cc) that either completes or says which readiness
 // it waits for; TlsOp retries the step after that wait. Single-threaded use (the worker), at most
 // one read and one write in flight (a tunnel has both), as OpenSSL allows.
@@ -32,6 +33,9 @@ boost::system::error_code attach(SSL* ssl, boost::asio::ip::tcp::socket& socket)
 Want handshake_step(SSL* ssl, boost::system::error_code& ec);
 Want read_step(SSL* ssl, void* data, std::size_t size, std::size_t& n, boost::system::error_code& ec);
 Want write_step(SSL* ssl, const void* data, std::size_t size, std::size_t& n, boost::system::error_code& ec);
+
+// Frees OpenSSL's record buffers of an idle connection (they come back with the next record).
+void release_buffers(SSL* ssl);
 
 // Sends close_notify without waiting for the peer's (as nginx): best effort, never blocks.
 void send_close_notify(SSL* ssl);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <sstream>
+#include <utility>
 
 namespace kb::proxy::admin {
 namespace {
@@ -131,10 +132,33 @@ void ProxyMetrics::table_reloaded(bool ok, uint64_t generation) {
   if (ok) generation_.Set(static_cast<double>(generation));
 }
 
-std::string ProxyMetrics::scrape() const {
+namespace {
+
+// kubebalancer_tls_handshakes_total{result="full"|"resumed"|"failure"}.
+MetricFamily tls_handshakes(const ServerCounters& s) {
+  auto f = family("kubebalancer_tls_handshakes_total",
+                  "TLS handshakes on the HTTPS listener by result: full, resumed (session ticket), failure "
+                  "(failed or timed out).",
+                  MetricType::Counter);
+  const uint64_t full = s.tls_handshakes >= s.tls_resumed ? s.tls_handshakes - s.tls_resumed : 0;
+  for (const auto& [result, value] : {std::pair<const char*, uint64_t>{"full", full},
+                                      {"resumed", s.tls_resumed},
+                                      {"failure", s.tls_handshake_failures}}) {
+    ClientMetric m;
+    m.label = {{"result", result}};
+    m.counter.value = static_cast<double>(value);
+    f.metric.push_back(std::move(m));
+  }
+  return f;
+}
+
+}  // namespace
+
+std::string ProxyMetrics::scrape(const ServerCounters* server) const {
   auto families = registry_->Collect();
   auto members = members_.Collect();
   families.insert(families.end(), members.begin(), members.end());
+  if (server != nullptr) families.push_back(tls_handshakes(*server));
   return prometheus::TextSerializer().Serialize(families);
 }
 

@@ -27,12 +27,21 @@ class MemberCollector : public prometheus::Collectable {
   std::function<std::shared_ptr<const core::Snapshot>()> current_;
 };
 
+// Data-plane counters read at scrape time: the app copies them from net::ServerStats (relaxed
+// atomics the request path keeps anyway), so admin does not depend on the data-plane library.
+struct ServerCounters {
+  uint64_t tls_handshakes = 0;          // completed on the HTTPS listener, resumed ones included
+  uint64_t tls_resumed = 0;             // of those, resumed from a session ticket
+  uint64_t tls_handshake_failures = 0;  // failed or timed out
+};
+
 class ProxyMetrics {
  public:
   explicit ProxyMetrics(std::function<std::shared_ptr<const core::Snapshot>()> current);
 
   void table_reloaded(bool ok, uint64_t generation);  // control plane
-  std::string scrape() const;                         // the text exposition format
+  // The text exposition format; `server`: the data plane's counters (nullptr: not exported).
+  std::string scrape(const ServerCounters* server = nullptr) const;
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

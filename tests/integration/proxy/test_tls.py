@@ -6,6 +6,7 @@ proxies kept vs replaced, the handshake timeout, WebSocket over TLS, 20 certific
 requests, a bad certificate rejected with the old one still served, close_notify on shutdown.
 Certificates are made here with the openssl CLI."""
 import os
+import re
 import signal
 import socket
 import ssl
@@ -44,6 +45,7 @@ def render_table(c, certs, shop="shop-a", shop_key=None):
 routes:
   - {host: %s, path: /, pathtype: Prefix, balancer: web}
   - {host: %s, path: /.well-known, pathtype: Prefix, balancer: web, sslredirect: false}
+  - {host: %s, path: /small, pathtype: Prefix, balancer: web, maxbodysize: 4}
   - {host: "*.wild.example.test", path: /, pathtype: Prefix, balancer: web}
   - {host: %s, path: /, pathtype: Prefix, balancer: web}
 tls:
@@ -55,7 +57,7 @@ tls:
     certificate: %s
     key: %s
 defaultcertificate: {certificate: %s, key: %s}
-""" % (c.backend_ports[0], SHOP, SHOP, PLAIN, SHOP, shop_crt, shop_key, certs["wild"][0], certs["wild"][1],
+""" % (c.backend_ports[0], SHOP, SHOP, SHOP, PLAIN, SHOP, shop_crt, shop_key, certs["wild"][0], certs["wild"][1],
        certs["default"][0], certs["default"][1])
 
 
@@ -108,6 +110,11 @@ def test_alpn_and_resumption(c):
         with kbtest.HttpClient(c.https_port, tls=ctx, sni=SHOP, session=session) as h:
             check(h.sock.session_reused, "session not resumed (%s)" % h.sock.version())
             check(h.request("GET", "/", host=SHOP).status == 200, "request on the resumed session")
+    # The handshakes above on /metrics (test_sni made full ones before; the h2-only client failed).
+    metrics = c.admin_get("/metrics").text
+    counts = {r: float(re.search(r'^kubebalancer_tls_handshakes_total\{result="%s"\} (\S+)$' % r, metrics, re.M).group(1))
+              for r in ("full", "resumed", "failure")}
+    check(counts["resumed"] >= 2 and counts["full"] >= 2 and counts["failure"] >= 1, "TLS metrics: %r" % counts)
 
 
 def header_lines(resp):
@@ -125,6 +132,11 @@ def test_scheme_headers(c):
         check(r.header("location") == "https://%s/target" % SHOP, "Location rewrite: %r" % r.header("location"))
         r = h.request("GET", "/headers", host="a.wild.example.test")
         check(r.header("strict-transport-security") is None, "no HSTS for a host without it")
+        # The proxy's own answers carry it too (nginx's `always`): a route's 413 here.
+        r = h.request("POST", "/small", body=b"0123456789", host=SHOP)
+        check(r.status == 413, "maxbodysize: %d" % r.status)
+        check(r.header("strict-transport-security") == "max-age=600; includeSubDomains",
+              "HSTS on the proxy's own answer: %r" % r.headers)
     r = kbtest.http_get(c.port, "/headers", host=PLAIN)
     check("X-Forwarded-Proto: http" in header_lines(r), "plain request: %r" % r.text)
     check(r.header("strict-transport-security") is None, "never HSTS on plain HTTP")

@@ -323,5 +323,38 @@ TEST(SnapshotDecide, RedirectOnlyRoutesDefaultBackendAndTheOldCall) {
   EXPECT_EQ(d.reason, BackendReason::kOnly);
 }
 
+// The data plane fills RequestView::headers only when decide() reads them; for every other table
+// the decision must not depend on them.
+TEST(SnapshotDecide, ReadsHeadersOnlyForHeaderMatchesAndSplits) {
+  StateRegistry reg;
+  EXPECT_TRUE(split_snapshot(reg, 1, 1, false)->decide_reads_headers);  // two backends: cookies
+  config::Route redirect = route("/old", "", PathType::kExact);
+  redirect.redirect.replace_full = "/new";
+  config::Route limited = route("/up", "b1");
+  limited.methods = {"POST"};
+  limited.query_params = {{"v", "2", config::MatchType::kExact}};
+  limited.max_body_size = 10;
+  config::Route one_backend = route("/one", "");
+  one_backend.backends = {{"b2", 1}};
+  auto simple = build_snapshot(table_with({route("/", "b0"), redirect, limited, one_backend}), reg, 2);
+  EXPECT_FALSE(simple->decide_reads_headers);
+  Request with, without;
+  with.headers = {{"Cookie", "JSESSIONID=x.r3"}, {"X-A", "1"}};
+  for (const std::string target : {"/", "/old", "/up?v=2", "/one/x"}) {
+    for (const std::string method : {"GET", "POST"}) {
+      with.target = without.target = target;
+      with.method = without.method = method;
+      const RouteDecision a = simple->decide(with.view(), 7);
+      const RouteDecision b = simple->decide(without.view(), 7);
+      EXPECT_EQ(a.route, b.route) << method << " " << target;
+      EXPECT_EQ(a.balancer, b.balancer) << method << " " << target;
+      EXPECT_EQ(a.backend, b.backend) << method << " " << target;
+    }
+  }
+  config::Route by_header = route("/h", "b3");
+  by_header.headers = {{"X-A", "1", config::MatchType::kExact}};
+  EXPECT_TRUE(build_snapshot(table_with({route("/", "b0"), by_header}), reg, 3)->decide_reads_headers);
+}
+
 }  // namespace
 }  // namespace kb::proxy::core

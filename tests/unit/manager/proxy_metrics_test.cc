@@ -52,11 +52,23 @@ TEST(ProxyMetrics, MembersMoveAsRequestsFlow) {
   EXPECT_EQ(sample(after, "kubebalancer_table_reloads_total{result=\"failure\"}"), 1);
 }
 
+TEST(ProxyMetrics, TlsHandshakesFromTheDataPlaneCounters) {
+  Fixture f;
+  EXPECT_EQ(f.metrics.scrape().find("kubebalancer_tls_handshakes_total"), std::string::npos);  // none given
+  const ServerCounters s{10, 4, 3};
+  const auto text = f.metrics.scrape(&s);
+  EXPECT_NE(text.find("# TYPE kubebalancer_tls_handshakes_total counter"), std::string::npos);
+  EXPECT_EQ(sample(text, "kubebalancer_tls_handshakes_total{result=\"full\"}"), 6);
+  EXPECT_EQ(sample(text, "kubebalancer_tls_handshakes_total{result=\"resumed\"}"), 4);
+  EXPECT_EQ(sample(text, "kubebalancer_tls_handshakes_total{result=\"failure\"}"), 3);
+}
+
 // Writes metrics.txt for the promtool check registered in CMakeLists.txt.
 TEST(ProxyMetrics, WriteExposition) {
   Fixture f;
   f.registry.find("shop", "b")->record_response(200, std::chrono::microseconds(150));
-  const std::string text = f.metrics.scrape();
+  const ServerCounters s{2, 1, 0};
+  const std::string text = f.metrics.scrape(&s);
   std::ofstream out("metrics.txt");
   out << text;
   ASSERT_TRUE(out.good());

@@ -196,5 +196,19 @@ TEST(HeadWriter, RedirectResponse) {
             "Connection: close\r\n\r\n");
 }
 
+// HSTS on the proxy's own answers to HTTPS requests of an HSTS host, as on relayed ones.
+TEST(HeadWriter, LocalAnswersCarryHsts) {
+  std::string out;
+  write_simple_response(404, "no route", true, out, "max-age=60");
+  EXPECT_EQ(out,
+            "HTTP/1.1 404 Not Found\r\nStrict-Transport-Security: max-age=60\r\nContent-Type: text/plain\r\n"
+            "Content-Length: 9\r\n\r\nno route\n");
+  out.clear();
+  write_redirect_response(302, "/login", true, out, "max-age=60; includeSubDomains");
+  EXPECT_EQ(out,
+            "HTTP/1.1 302 Found\r\nLocation: /login\r\nStrict-Transport-Security: max-age=60; includeSubDomains\r\n"
+            "Content-Length: 0\r\n\r\n");
+}
+
 }  // namespace
 }  // namespace kb::proxy::net

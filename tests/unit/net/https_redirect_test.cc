@@ -2,12 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include "proxy/net/head_writer.h"
+
 namespace kb::proxy::net {
 namespace {
 
+// The whole answer as the exchange writes it: the location, then the one redirect writer.
 std::string redirect(std::string_view host, uint16_t port, std::string_view target, bool keep_alive = true) {
+  std::string location;
+  EXPECT_TRUE(https_location(host, port, target, location));
   std::string out;
-  EXPECT_TRUE(write_https_redirect(host, port, target, keep_alive, out));
+  write_redirect_response(308, location, keep_alive, out);
   return out;
 }
 
@@ -36,9 +41,9 @@ TEST(HttpsRedirect, OddTargetsAndClose) {
 
 TEST(HttpsRedirect, NoHostNoRedirect) {
   std::string out;
-  EXPECT_FALSE(write_https_redirect("", 443, "/", true, out));
-  EXPECT_FALSE(write_https_redirect(":8080", 443, "/", true, out));
-  EXPECT_FALSE(write_https_redirect("[::1", 443, "/", true, out));
+  EXPECT_FALSE(https_location("", 443, "/", out));
+  EXPECT_FALSE(https_location(":8080", 443, "/", out));
+  EXPECT_FALSE(https_location("[::1", 443, "/", out));
   EXPECT_EQ(out, "");
 }
 
