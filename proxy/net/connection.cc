@@ -47,18 +47,19 @@ ClientConnection::ClientConnection(Worker& worker, tcp::socket socket, SSL* ssl)
   }
   // A TLS connection whose SSL could not be made or attached closes at once (run() sees closed_).
   if (ssl != nullptr && stream_.start_tls(ssl)) closed_ = true;
-  worker_.link(this);
-  worker_.stats().client_connections_active.fetch_add(1, std::memory_order_relaxed);
+  worker_.link(this);  // client_connections_active was counted by the worker's admit()
 }
 
 ClientConnection::~ClientConnection() {
   return_buffers();
   worker_.unlink(this);
   worker_.stats().client_connections_active.fetch_sub(1, std::memory_order_relaxed);
+  worker_.connection_closed();
 }
 
 void ClientConnection::on_sweep(Clock::time_point now) {
-  if (now < deadline_) return;
+  if (exchange_ != nullptr) exchange_->check_client(now);
+  if (now < deadline_ || closed_) return;
   timed_out_ = true;
   deadline_ = Clock::time_point::max();
   stream_.cancel();
