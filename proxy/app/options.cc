@@ -57,6 +57,11 @@ std::string usage() {
          "  --max-request-line N      414 for longer request lines (default 8192)\n"
          "  --header-timeout DUR      408 when a request head takes longer (default 60s)\n"
          "  --idle-timeout DUR        close keep-alive connections idle this long (default 60s)\n"
+         "  --body-timeout DUR        a request body may take this long plus 1 s per\n"
+         "                            --min-body-rate bytes, else 408 (default 60s)\n"
+         "  --min-body-rate N         minimum request-body rate in bytes/s (default 500; 0 = off)\n"
+         "  --max-connections N       open client connections per process; at the limit new ones\n"
+         "                            wait in the listen backlog (default 0 = unlimited)\n"
          "  --manager-allow CIDRS     who may use /balancer-manager (default 127.0.0.0/8,::1/128)\n"
          "  --manager-token-file FILE also require 'Authorization: Bearer <file contents>'\n"
          "  --help                    this text\n"
@@ -95,7 +100,8 @@ ParseResult parse_options(const std::vector<std::string>& args) {
         {"--shutdown-grace", 8}, {"--reload-debounce", 9}, {"--max-body-bytes", 10},
         {"--manager-allow", 11}, {"--manager-token-file", 12}, {"--max-header-bytes", 13},
         {"--max-header-count", 14}, {"--max-request-line", 15}, {"--header-timeout", 16},
-        {"--idle-timeout", 17}, {"--https-listen", 18}, {"--trusted-proxies", 19}};
+        {"--idle-timeout", 17}, {"--https-listen", 18}, {"--trusted-proxies", 19},
+        {"--body-timeout", 20}, {"--min-body-rate", 21}, {"--max-connections", 22}};
     auto it = kWithValue.find(arg);
     if (it == kWithValue.end()) return fail("unknown option '" + arg + "'");
     if (!has_value) {
@@ -158,6 +164,16 @@ ParseResult parse_options(const std::vector<std::string>& args) {
       case 19:
         if (!core::CidrSet::parse(value, err)) return fail("--trusted-proxies: " + err);
         o.trusted_proxies = value;
+        break;
+      case 20:
+        if (!config::parse_duration(value, d, err) || d.count() <= 0)
+          return fail(arg + ": " + (err.empty() ? "must be positive" : err));
+        o.body_timeout = d;
+        break;
+      case 21:
+      case 22:
+        if (!parse_u64(value, n) || n > (1ull << 40)) return fail(arg + " wants a number, got '" + value + "'");
+        (it->second == 21 ? o.min_body_rate : o.max_connections) = n;
         break;
     }
   }

@@ -35,6 +35,9 @@ struct Options {
   uint64_t max_request_line = 8192;               // --max-request-line N (414)
   std::chrono::milliseconds header_timeout{60000};  // --header-timeout DURATION (408)
   std::chrono::milliseconds idle_timeout{60000};    // --idle-timeout DURATION (keep-alive)
+  std::chrono::milliseconds body_timeout{60000};    // --body-timeout DURATION (408 with the rate)
+  uint64_t min_body_rate = 500;                     // --min-body-rate N bytes/s (0 = off)
+  uint64_t max_connections = 0;                     // --max-connections N (0 = unlimited)
   std::string manager_allow = "127.0.0.0/8,::1/128";  // --manager-allow CIDR,CIDR
   std::string manager_token_file;                 // --manager-token-file FILE
   bool help = false;

@@ -229,6 +229,9 @@ int ProxyApp::run() {
   so.max_request_line = options_.max_request_line;
   so.client_header_timeout = options_.header_timeout;
   so.idle_timeout = options_.idle_timeout;
+  so.body_timeout = options_.body_timeout;
+  so.min_body_rate = options_.min_body_rate;
+  so.max_connections = options_.max_connections;
   AccessLog* access = access_log_.get();
   net::AccessLogSink sink;
   if (access->enabled()) sink = [access](const net::RequestRecord& r) { access->record(r); };

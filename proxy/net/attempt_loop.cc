@@ -53,7 +53,8 @@ asio::awaitable<bool> Exchange::proxy(core::Balancer& balancer) {
 
     build_request_head(balancer, *a.member);
     const auto sent_at = Clock::now();
-    const SendResult sent = co_await send_request();
+    member_phase_ = true;  // from here a client that hangs up ends the exchange (upload.cc)
+    SendResult sent = co_await send_request();
     ReadResult got = ReadResult::kNoResponse;
     if (sent == SendResult::kOk) got = co_await read_response_header();
     if (sent == SendResult::kOk && got == ReadResult::kOk) {
@@ -61,8 +62,13 @@ asio::awaitable<bool> Exchange::proxy(core::Balancer& balancer) {
       a.member->state->record_response(
           static_cast<int>(b_.response->get().result_int()),
           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at));
-      co_return co_await relay_response(balancer, *a.member, a.pick);
+      const bool keep = co_await relay_response(balancer, *a.member, a.pick);
+      member_phase_ = false;
+      co_return keep;
     }
+    // The body's upload failed first (the client, its body) or the response did (then stop it).
+    if (const SendResult upload = co_await end_upload(true); upload != SendResult::kOk) sent = upload;
+    member_phase_ = false;
     release_upstream(false);
     if (auto answered = co_await after_failure(balancer, a, sent, got)) co_return *answered;
   }
@@ -151,12 +157,19 @@ asio::awaitable<std::optional<bool>> Exchange::after_failure(core::Balancer& bal
                                                              SendResult sent, ReadResult got) {
   const core::Member& member = *a.member;
   if (sent == SendResult::kClientError || sent == SendResult::kBadBody ||
-      got == ReadResult::kClientGone || conn_.closed()) {
+      sent == SendResult::kSlowBody || got == ReadResult::kClientGone || conn_.closed()) {
     balancer.on_done(member, bytes_to_, bytes_from_);
     if (sent == SendResult::kBadBody && !conn_.closed()) {
       const bool too_big = body_error_ == http::error::body_limit;
       co_return co_await respond_local(too_big ? 413 : 400,
                                        too_big ? "request body too large" : "malformed request body");
+    }
+    // nginx's client_body_timeout: 408, and the connection closes (the body was not read).
+    if (sent == SendResult::kSlowBody && !conn_.closed())
+      co_return co_await respond_local(408, "request body too slow");
+    if (response_status_ == 0 && sent != SendResult::kBadBody) {
+      response_status_ = 499;  // nginx's "client closed request", for the access log
+      if (worker_.access_log()) record_.error = "client closed the connection";
     }
     log_request();
     co_return false;

@@ -47,17 +47,18 @@ ClientConnection::ClientConnection(Worker& worker, tcp::socket socket, SSL* ssl)
   }
   // A TLS connection whose SSL could not be made or attached closes at once (run() sees closed_).
   if (ssl != nullptr && stream_.start_tls(ssl)) closed_ = true;
-  worker_.link(this);
-  worker_.stats().client_connections_active.fetch_add(1, std::memory_order_relaxed);
+  worker_.link(this);  // client_connections_active was counted by the worker's admit()
 }
 
 ClientConnection::~ClientConnection() {
   return_buffers();
   worker_.unlink(this);
   worker_.stats().client_connections_active.fetch_sub(1, std::memory_order_relaxed);
+  worker_.connection_closed();
 }
 
 void ClientConnection::on_sweep(Clock::time_point now) {
+  if (exchange_ != nullptr) exchange_->check_client(now);
   // A keep-alive TLS connection keeps its record buffers between requests and frees them once it
   // has been idle for a whole sweep interval: at most once per idle period, not per request.
   if (idle_wait_ && tls_buffers_) {
@@ -67,7 +68,7 @@ void ClientConnection::on_sweep(Clock::time_point now) {
     }
     idle_swept_ = true;
   }
-  if (now < deadline_) return;
+  if (now < deadline_ || closed_) return;
   timed_out_ = true;
   deadline_ = Clock::time_point::max();
   stream_.cancel();

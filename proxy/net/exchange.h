@@ -9,6 +9,8 @@
 //                      modifiers, timeouts and attempts (docs/table-format.md "Route")
 //   attempt_loop.cc    pick, connect, send, failover (the only retry logic)
 //   member_io.cc       sending the request and reading the member's response head
+//   upload.cc          the request body, pumped beside the response (full duplex), its minimum
+//                      rate, and the client hanging up while the member works
 //   response.cc        relaying the response (status, head, body)
 //   tunnel.cc          Upgrade: bytes both ways after a 101
 //   local_response.cc  the proxy's own short answers (4xx/5xx)
@@ -52,9 +54,12 @@ class Exchange {
   boost::asio::awaitable<bool> run();
   void cancel();  // the sweep found the deadline passed: cancel the member side
   void close();   // the connection closes now
+  // From the sweep: while the member has the request, a client that hung up (EOF or reset on a
+  // peek, at most once a second) ends the exchange and closes the member connection (upload.cc).
+  void check_client(Clock::time_point now);
 
  private:
-  enum class SendResult { kOk, kUpstreamError, kClientError, kBadBody };
+  enum class SendResult { kOk, kUpstreamError, kClientError, kBadBody, kSlowBody };
   enum class ReadResult { kOk, kTimeout, kNoResponse, kBadResponse, kClientGone };
   struct Attempt;  // attempt_loop.cc
   // A local answer instead of forwarding: status 0 = none; `text` is the body of respond_local,
@@ -113,6 +118,14 @@ class Exchange {
   boost::asio::awaitable<SendResult> resend_request();
   boost::asio::awaitable<ReadResult> read_response_header();
   void fresh_response_parser();
+  // upload.cc: the request body goes up while the response head (and body) comes down, so a
+  // member that answers while it reads (an echo) never deadlocks against a full socket.
+  void start_upload();
+  boost::asio::awaitable<void> upload();
+  // Waits for the upload; `stop` ends it first (the response is over or failed). Its result as a
+  // send result (kOk also when stopped here: the response decides).
+  boost::asio::awaitable<SendResult> end_upload(bool stop);
+  bool body_too_slow(Clock::time_point now) const;
   // response.cc
   boost::asio::awaitable<bool> relay_response(core::Balancer& balancer, const core::Member& member,
                                               const core::Pick& pick);
@@ -152,6 +165,16 @@ class Exchange {
   unsigned response_status_ = 0;
   Clock::time_point started_ = Clock::now();
   RequestRecord record_;
+  // The request body upload beside the response (upload.cc).
+  std::optional<boost::asio::steady_timer> upload_done_;
+  bool upload_running_ = false;
+  bool upload_stopped_ = false;  // end_upload() stopped it
+  bool member_phase_ = false;    // the member has (part of) the request: check_client() watches
+  SendResult upload_result_ = SendResult::kOk;
+  Clock::time_point next_client_check_{};
+  Clock::time_point body_started_{};     // first body read, for the minimum rate
+  Clock::time_point body_read_since_{};  // the pending client read began, max() = none
+  std::chrono::milliseconds body_read_limit_{0};  // what that read was armed with
   // Upgrade tunnels only.
   std::optional<boost::asio::steady_timer> tunnel_done_;
   bool tunnel_back_running_ = false;

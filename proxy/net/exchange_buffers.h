@@ -41,6 +41,7 @@ struct ExchangeBuffers {
   std::optional<RequestParser> request;
   std::optional<ResponseParser> response;
   std::unique_ptr<char[]> body;  // one relay chunk (detail::kBodyBufSize)
+  std::unique_ptr<char[]> upload_chunk;  // the request body's chunk, made at its first upload
   std::string head;              // forwarded header block
   std::string scratch;           // route cookie
   std::string host_lc;           // routing host

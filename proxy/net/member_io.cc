@@ -20,21 +20,6 @@ namespace http = boost::beast::http;
 using boost::system::error_code;
 using detail::with;
 
-// Client -> member: client reads under idle_timeout, member writes under the send timeout (the
-// route's sendtimeout, else the response timeout).
-struct Exchange::RequestPumpHooks {
-  Exchange& x;
-  void before_read() { x.conn_.arm(x.worker_.options().idle_timeout); }
-  void on_read(std::size_t) {}
-  void before_write() { x.conn_.arm(x.send_timeout_); }
-  void on_written(std::size_t n) { x.bytes_to_ += n; }
-  void on_chunk(std::size_t got, bool written, bool first, bool done) {
-    if (!written) x.record_.bytes_in += got;
-    if (written && first) x.replayable_ = done;  // went out whole in one write: b_.request_write
-  }
-  bool closed() const { return x.conn_.closed(); }
-};
-
 asio::awaitable<Exchange::SendResult> Exchange::send_request() {
   if (sent_once_) co_return co_await resend_request();
   sent_once_ = true;
@@ -46,25 +31,21 @@ asio::awaitable<Exchange::SendResult> Exchange::send_request() {
     sent_continue_ = true;
     if (co_await write_client(kContinue)) co_return SendResult::kClientError;
   }
-  const PumpPlan plan{b_.head,          req_.chunked,     false,
-                      b_.client_in.max_size(), b_.body.get(), &b_.request_write,
-                      &b_.request_prefix};
-  RequestPumpHooks hooks{*this};
-  const PumpResult r =
-      co_await pump_body(*b_.request, b_.client_in, conn_.stream(), up_->socket, plan, hooks);
-  switch (r.end) {
-    case PumpEnd::kDone:
-      request_sent_ = true;
-      co_return SendResult::kOk;
-    case PumpEnd::kBadSource:
-      body_error_ = r.error;
-      co_return SendResult::kBadBody;
-    case PumpEnd::kSourceGone:
-      co_return SendResult::kClientError;
-    case PumpEnd::kSinkGone:
-      break;
+  if (req_.has_body) {
+    // The body goes up beside the response read (upload.cc); end_upload() collects its result.
+    start_upload();
+    co_return SendResult::kOk;
   }
-  co_return conn_.closed() ? SendResult::kClientError : SendResult::kUpstreamError;
+  // No body: the head alone, kept in b_.request_write for a replay.
+  error_code ec;
+  b_.request_write = {};
+  b_.request_write[0] = asio::buffer(b_.head);
+  conn_.arm(send_timeout_);
+  bytes_to_ += co_await asio::async_write(up_->socket, asio::buffer(b_.head), with(ec));
+  if (ec) co_return conn_.closed() ? SendResult::kClientError : SendResult::kUpstreamError;
+  request_sent_ = true;
+  replayable_ = true;
+  co_return SendResult::kOk;
 }
 
 // A retry: the request went out whole in its first write, so send it again (new head: the member,

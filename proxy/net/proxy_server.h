@@ -20,7 +20,8 @@
 //   keep their length; chunked bodies are de-chunked and re-chunked (extensions and trailers are
 //   dropped); a response without length is re-chunked for HTTP/1.1 clients and close-delimited for
 //   HTTP/1.0 ones. `Expect: 100-continue` is answered by the proxy (100 sent once it is about to
-//   read the body) and not forwarded.
+//   read the body) and not forwarded. Full duplex: the request body goes up while the response
+//   comes down (upload.cc), so a member may answer while it reads.
 // * Balancing (core::Balancer contract): pick() with the target and every Cookie value; a connect
 //   failure calls on_failure() and fails over to another member while failovers < max_attempts()
 //   (all failed -> 503, as Apache). A pooled connection found dead (no response) is retried once on a fresh
@@ -31,7 +32,10 @@
 // * Timeouts: connect = member connectiontimeout, else balancer connection_timeout; response (and
 //   every member read/write) = member timeout, else balancer member_timeout -> 504. Client:
 //   client_header_timeout for a request header (408), idle_timeout between requests and for body
-//   and response writes. Enforced by one sweep per worker every 50 ms, not a timer per operation.
+//   and response writes, body_timeout + min_body_rate for the request body (408). Enforced by one
+//   sweep per worker every 50 ms, not a timer per operation; the sweep also peeks once a second
+//   at clients whose request a member has, and a client gone closes the member's connection.
+// * max_connections: at the limit the workers stop accepting (the backlog holds new ones).
 // * Local answers, short text/plain bodies: 400 malformed (also duplicate Content-Length, missing
 //   Host on 1.1, bad target, and every RFC 9112 refusal of http1_rules.h, which closes), 405
 //   CONNECT, 408, 413 body over max_body_bytes (Content-Length at once, chunked when the limit is
@@ -85,6 +89,14 @@ struct ServerOptions {
   uint64_t max_body_bytes = 0;                             // 0 = unlimited; 413 past this
   std::chrono::milliseconds client_header_timeout{60000};  // 408 / close
   std::chrono::milliseconds idle_timeout{60000};           // keep-alive idle client connections
+  // Minimum request-body rate (Apache mod_reqtimeout's body=60,MinRate=500): the body's reads may
+  // wait body_timeout plus 1 s per min_body_rate bytes received, else 408 and close. Time the
+  // proxy spends writing to the member does not count. min_body_rate 0 = only idle_timeout.
+  std::chrono::milliseconds body_timeout{60000};
+  uint64_t min_body_rate = 500;  // bytes per second
+  // Open client connections per process; at the limit the workers stop accepting (new ones wait
+  // in the listen backlog) until one closes. 0 = unlimited.
+  uint64_t max_connections = 0;
   std::chrono::milliseconds upstream_idle_timeout{30000};  // pooled upstream connections
   std::size_t upstream_max_idle_per_member = 64;           // per worker
   // --https-listen (docs/tls.md): a second listener terminating TLS with the tls::TlsTerminator

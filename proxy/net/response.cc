@@ -68,6 +68,7 @@ asio::awaitable<bool> Exchange::relay_response(core::Balancer& balancer, const c
   response_status_ = status;
   balancer.on_response(member, static_cast<int>(status), false, Clock::now());
   if (status == 101) {
+    co_await end_upload(true);  // a body before a switch is not relayed on
     if (!req_.upgrade) {
       release_upstream(false);
       balancer.on_done(member, bytes_to_, bytes_from_);
@@ -87,6 +88,10 @@ asio::awaitable<bool> Exchange::relay_response(core::Balancer& balancer, const c
   ResponsePumpHooks hooks{*this};
   const PumpResult r =
       co_await pump_body(*b_.response, up_->buffer, up_->socket, conn_.stream(), plan, hooks);
+  // The request body may still be going up (upload.cc): a response that ended first stops it,
+  // and then neither connection can be reused (the client's unread body is drained on close).
+  co_await end_upload(true);
+  if (Http1Codec::request_body_pending(b_) && !conn_.closed()) conn_.linger_on_close();
   if (r.end != PumpEnd::kDone) {
     release_upstream(false);
     balancer.on_done(member, bytes_to_, bytes_from_);
@@ -101,7 +106,7 @@ asio::awaitable<bool> Exchange::relay_response(core::Balancer& balancer, const c
   release_upstream(b_.response->keep_alive() && request_sent_);
   balancer.on_done(member, bytes_to_, bytes_from_);
   log_request();
-  co_return keep;
+  co_return keep && !Http1Codec::request_body_pending(b_);
 }
 
 }  // namespace kb::proxy::net

@@ -8,7 +8,8 @@ namespace kb::proxy::net {
 
 struct ServerStats {
   std::atomic<uint64_t> client_connections{0};           // accepted since start
-  std::atomic<int64_t> client_connections_active{0};     // open now
+  std::atomic<int64_t> client_connections_active{0};     // open now (--max-connections counts these)
+  std::atomic<uint64_t> client_connections_limited{0};   // accepting paused at --max-connections
   std::atomic<uint64_t> requests{0};                     // request headers parsed
   std::atomic<uint64_t> upstream_connections_opened{0};  // successful connects
   std::atomic<uint64_t> upstream_connections_reused{0};  // requests sent on a pooled connection

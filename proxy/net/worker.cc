@@ -42,6 +42,8 @@ Worker::~Worker() {
   tls_acceptor_.reset();
   sweep_timer_.reset();
   accept_retry_.reset();
+  parked_[0].reset();
+  parked_[1].reset();
   pool_.clear();
   ioc_.reset();
 }
@@ -96,12 +98,55 @@ void Worker::accept_next(tcp::acceptor& acceptor, bool tls) {
     }
     if (draining_) return;
     stats_.client_connections.fetch_add(1, std::memory_order_relaxed);
-    // TLS: a fresh SSL on the current certificate set; it holds that set until the connection
-    // ends, so a reload never changes certificates under a handshake.
-    SSL* ssl = tls && tls_ != nullptr ? tls_->new_ssl() : nullptr;
-    if (!tls || ssl != nullptr) ClientConnection::start(*this, std::move(socket), ssl);
+    if (!admit()) {
+      // --max-connections: keep this one aside and stop accepting here, so the next ones wait in
+      // the kernel's listen backlog (bounded memory); resume_accepting() goes on below the limit.
+      parked_[tls ? 1 : 0].emplace(std::move(socket));
+      stats_.client_connections_limited.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    start_connection(std::move(socket), tls);
     accept_next(acceptor, tls);
   });
+}
+
+// Takes a slot under --max-connections (per process, so a compare-and-swap across workers).
+bool Worker::admit() {
+  auto& active = stats_.client_connections_active;
+  const auto max = static_cast<int64_t>(options_.max_connections);
+  int64_t n = active.load(std::memory_order_relaxed);
+  do {
+    if (max > 0 && n >= max) return false;
+  } while (!active.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+  return true;
+}
+
+// The connection holds the slot admit() took; ~ClientConnection gives it back.
+void Worker::start_connection(tcp::socket socket, bool tls) {
+  // TLS: a fresh SSL on the current certificate set; it holds that set until the connection
+  // ends, so a reload never changes certificates under a handshake.
+  SSL* ssl = tls && tls_ != nullptr ? tls_->new_ssl() : nullptr;
+  if (tls && ssl == nullptr) {
+    stats_.client_connections_active.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  ClientConnection::start(*this, std::move(socket), ssl);
+}
+
+// A slot may be free again (a connection of any worker closed): serve the parked connection and
+// accept again. Called from the sweep and, posted, when one of this worker's connections ends.
+void Worker::resume_accepting() {
+  for (int i = 0; i < 2; ++i) {
+    if (!parked_[i] || draining_ || !admit()) continue;
+    tcp::socket socket = std::move(*parked_[i]);
+    parked_[i].reset();
+    start_connection(std::move(socket), i == 1);
+    accept_next(i == 1 ? *tls_acceptor_ : *acceptor_, i == 1);
+  }
+}
+
+void Worker::connection_closed() {
+  if (!closing_ && (parked_[0] || parked_[1])) asio::post(*ioc_, [this] { resume_accepting(); });
 }
 
 void Worker::close_acceptors() {
@@ -109,6 +154,8 @@ void Worker::close_acceptors() {
   acceptor_->close(ec);
   tls_acceptor_->close(ec);
   accept_retry_->cancel();
+  parked_[0].reset();
+  parked_[1].reset();
 }
 
 void Worker::arm_sweep() {
@@ -118,6 +165,7 @@ void Worker::arm_sweep() {
     const auto now = std::chrono::steady_clock::now();
     for (ClientConnection* s = sessions_; s != nullptr; s = s->next_) s->on_sweep(now);
     pool_.sweep(now);
+    resume_accepting();
     arm_sweep();
   });
 }

@@ -69,8 +69,12 @@ class Worker {
   void give_exchange_buffers(std::unique_ptr<ExchangeBuffers> buffers);
   void link(ClientConnection* connection);
   void unlink(ClientConnection* connection);
+  void connection_closed();  // its --max-connections slot is free again
 
  private:
+  bool admit();
+  void start_connection(boost::asio::ip::tcp::socket socket, bool tls);
+  void resume_accepting();
   void accept_next(boost::asio::ip::tcp::acceptor& acceptor, bool tls);
   void close_acceptors();
   void arm_sweep();
@@ -85,6 +89,9 @@ class Worker {
   const tls::TlsTerminator* tls_;
   std::optional<boost::asio::steady_timer> sweep_timer_;
   std::optional<boost::asio::steady_timer> accept_retry_;  // pause after accept errors (EMFILE)
+  // --max-connections reached: the connection accepted last, per listener (plain, TLS), waits here
+  // while that listener does not accept.
+  std::optional<boost::asio::ip::tcp::socket> parked_[2];
   std::shared_ptr<const core::Snapshot> snapshot_;
   UpstreamPool pool_;
   FastRandom random_;

@@ -79,5 +79,20 @@ TEST(Options, ClearErrors) {
   EXPECT_TRUE(parse_options({"--help"}).options.help);
 }
 
+TEST(Options, ConnectionAndBodyRateLimits) {
+  auto r = parse_options({"--table", "t"});
+  EXPECT_EQ(r.options.max_connections, 0u);  // unlimited
+  EXPECT_EQ(r.options.min_body_rate, 500u);  // Apache mod_reqtimeout's MinRate
+  EXPECT_EQ(r.options.body_timeout, std::chrono::milliseconds(60000));
+  r = parse_options({"--table", "t", "--max-connections", "2", "--min-body-rate=0", "--body-timeout", "1500ms"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.options.max_connections, 2u);
+  EXPECT_EQ(r.options.min_body_rate, 0u);
+  EXPECT_EQ(r.options.body_timeout, std::chrono::milliseconds(1500));
+  EXPECT_FALSE(parse_options({"--table=t", "--max-connections=-1"}).ok());
+  EXPECT_FALSE(parse_options({"--table=t", "--min-body-rate=fast"}).ok());
+  EXPECT_FALSE(parse_options({"--table=t", "--body-timeout=0"}).ok());
+}
+
 }  // namespace
 }  // namespace kb::proxy::app
