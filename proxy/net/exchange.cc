@@ -85,11 +85,15 @@ asio::awaitable<bool> Exchange::answer(const LocalAnswer& a) {
   co_return co_await respond_local(a.status, a.text);
 }
 
-// Unread request body bytes close the connection after a local answer (the position of the next
-// request is unknown); a relayed response comes after the whole body went to the member.
-bool Exchange::keep_alive() const {
-  return req_.keep_alive && !Http1Codec::request_body_pending(b_) && !conn_.draining() && !conn_.closed();
+// The client asked for keep-alive and the connection is not closing.
+bool Exchange::client_keep_alive() const {
+  return req_.keep_alive && !conn_.draining() && !conn_.closed();
 }
+
+// Unread request body bytes close the connection after a local answer (the position of the next
+// request is unknown). A relayed response asks client_keep_alive() instead: its head may go out
+// while the body still goes up (upload.cc), and relay_response checks the body once both ended.
+bool Exchange::keep_alive() const { return client_keep_alive() && !Http1Codec::request_body_pending(b_); }
 
 bool Exchange::head_request() const {
   return b_.request && b_.request->is_header_done() && b_.request->get().method() == http::verb::head;

@@ -88,8 +88,9 @@ class Exchange {
   boost::asio::awaitable<bool> route();
   boost::asio::awaitable<bool> answer(const LocalAnswer& a);
   // What every response decides the same way, relayed or local: whether the client connection
-  // stays open after it (the request allows it, its body was read whole, no drain, not closed),
-  // and whether it answers a HEAD request (a head without a body).
+  // stays open after it (the request allows it, no drain, not closed; keep_alive() also wants its
+  // body read whole), and whether it answers a HEAD request (a head without a body).
+  bool client_keep_alive() const;
   bool keep_alive() const;
   bool head_request() const;
   void build_request_head(const core::Balancer& balancer, const core::Member& member);

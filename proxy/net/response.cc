@@ -79,7 +79,7 @@ asio::awaitable<bool> Exchange::relay_response(core::Balancer& balancer, const c
     log_request();
     co_return ok;
   }
-  const bool want_keep = keep_alive();  // exchange.cc
+  const bool want_keep = client_keep_alive();  // exchange.cc; the body is checked below
   modify_response_headers();  // route_actions.cc
   const Framing framing = build_response_head(balancer, member, pick, want_keep);
   const bool keep = want_keep && framing != Framing::kClose;
