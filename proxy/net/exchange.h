@@ -36,14 +36,14 @@
 
 namespace kb::proxy::net {
 
-class ClientConnection;
+class ClientSide;
 class Worker;
 
 class Exchange {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Exchange(ClientConnection& conn, ExchangeBuffers& buffers);
+  Exchange(ClientSide& conn, ExchangeBuffers& buffers);
   ~Exchange();  // a member connection still held is closed
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
@@ -52,6 +52,9 @@ class Exchange {
   boost::asio::awaitable<bool> run();
   void cancel();  // the sweep found the deadline passed: cancel the member side
   void close();   // the connection closes now
+  // The whole response (relayed or local) went to the client: an HTTP/2 stream then ends with
+  // END_STREAM, else with RST_STREAM.
+  bool response_complete() const { return response_complete_; }
 
  private:
   enum class SendResult { kOk, kUpstreamError, kClientError, kBadBody };
@@ -109,7 +112,7 @@ class Exchange {
   bool local_keep_alive() const;
   boost::asio::awaitable<bool> send_local(unsigned status, bool keep);
 
-  ClientConnection& conn_;
+  ClientSide& conn_;
   Worker& worker_;
   ExchangeBuffers& b_;
   RequestInfo req_;
@@ -131,6 +134,7 @@ class Exchange {
   uint64_t bytes_to_ = 0;    // to the member (socket bytes)
   uint64_t bytes_from_ = 0;  // from the member (socket bytes)
   unsigned response_status_ = 0;
+  bool response_complete_ = false;
   Clock::time_point started_ = Clock::now();
   RequestRecord record_;
   // Upgrade tunnels only.

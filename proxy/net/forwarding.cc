@@ -55,6 +55,7 @@ asio::awaitable<std::optional<bool>> Exchange::redirect_to_https(const core::Sna
   response_status_ = 308;
   worker_.stats().local_responses.fetch_add(1, std::memory_order_relaxed);
   const error_code ec = co_await write_client(b_.head);
+  response_complete_ = !ec;
   log_request();
   if (!keep && !ec && !conn_.closed()) conn_.linger_on_close();
   co_return keep && !ec;
