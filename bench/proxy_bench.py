@@ -107,12 +107,13 @@ def start_backends(procs, tmp):
     return ports
 
 
-def start_nginx_proxy(procs, tmp, backends, workers, max_conns=4096, tls=""):
-    """tls: server directives (ssl_certificate...) for an HTTPS listener instead of plain HTTP."""
+def start_nginx_proxy(procs, tmp, backends, workers, max_conns=4096, tls="", listen_extra=""):
+    """tls: server directives (ssl_certificate...) for an HTTPS listener instead of plain HTTP;
+    listen_extra: more parameters of the listen directive (" http2")."""
     port = free_port()
     servers = " ".join(f"server 127.0.0.1:{p};" for p in backends)
     upstream = f"upstream pool {{ {servers} keepalive 256; }}"
-    block = (f"server {{ listen 127.0.0.1:{port}{' ssl' if tls else ''}; {tls} location / {{ proxy_pass http://pool; "
+    block = (f"server {{ listen 127.0.0.1:{port}{' ssl' if tls else ''}{listen_extra}; {tls} location / {{ proxy_pass http://pool; "
              "proxy_http_version 1.1; proxy_set_header Connection \"\"; } }")
     conf = os.path.join(tmp, "proxy-nginx.conf")
     with open(conf, "w") as f:

@@ -88,17 +88,19 @@ def cpu_seconds(pid):
     return total
 
 
-def h2load(port, args):
-    out = subprocess.run(["taskset", "-c", "0", "h2load", "--h1", "-t", "1"] + args +
+def h2load(port, args, h1=True):
+    """h1=False: HTTP/2 (ALPN h2; h2_bench.py); "app" is the protocol h2load got."""
+    out = subprocess.run(["taskset", "-c", "0", "h2load"] + (["--h1"] if h1 else []) + ["-t", "1"] + args +
                          [f"https://127.0.0.1:{port}/"], capture_output=True, text=True).stdout
     m = re.search(r"finished in ([\d.]+)(ms|s), ([\d.]+) req/s", out)
     done = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored", out)
     proto = re.search(r"TLS Protocol: (\S+)", out)
+    app = re.search(r"Application protocol: (\S+)", out)
     if not m or not done:
         raise RuntimeError("h2load output not understood:\n" + out)
     seconds = float(m.group(1)) / (1000.0 if m.group(2) == "ms" else 1.0)
     return {"seconds": seconds, "ok": int(done.group(1)), "failed": int(done.group(2)) + int(done.group(3)),
-            "proto": proto.group(1) if proto else "?"}
+            "proto": proto.group(1) if proto else "?", "app": app.group(1) if app else "?"}
 
 
 def keepalive(proc, port, duration, connections):

@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake g++ pkg-config git curl ca-certificates python3 openssl
-  libboost-all-dev libcpprest-dev libssl-dev libyaml-cpp-dev prometheus-cpp-dev
+  libboost-all-dev libcpprest-dev libssl-dev libyaml-cpp-dev prometheus-cpp-dev libnghttp2-dev
   libgtest-dev libgmock-dev
   nghttp2-client clang libclang-rt-14-dev
   wrk nginx-light haproxy apache2 prometheus unzip

@@ -40,6 +40,8 @@ std::string usage() {
          "  --listen ADDR:PORT        proxy listener (default 127.0.0.1:8080; 0.0.0.0:8080 in a pod)\n"
          "  --https-listen ADDR:PORT  HTTPS listener, certificates from the table's tls section\n"
          "                            (docs/tls.md; default: none)\n"
+         "  --h2c                     HTTP/2 with prior knowledge (cleartext) on --listen too\n"
+         "                            (HTTPS always offers h2 by ALPN; default: off)\n"
          "  --trusted-proxies CIDRS   peers whose X-Forwarded-For/-Proto are kept (default: none,\n"
          "                            every peer's are replaced), e.g. 10.0.0.0/8,::1/128\n"
          "  --admin ADDR:PORT         admin listener: /healthz /readyz /api/balancers\n"
@@ -92,6 +94,10 @@ ParseResult parse_options(const std::vector<std::string>& args) {
     }
     if (arg == "--version") {
       o.version = true;
+      continue;
+    }
+    if (arg == "--h2c" && !has_value) {
+      o.h2c = true;
       continue;
     }
     static const std::map<std::string, int> kWithValue = {

@@ -20,6 +20,7 @@ struct Options {
   std::string table;                              // --table FILE (required)
   HostPort listen{"127.0.0.1", 8080};             // --listen ADDR:PORT
   std::optional<HostPort> https_listen;           // --https-listen ADDR:PORT; unset = no HTTPS
+  bool h2c = false;                               // --h2c: HTTP/2 prior knowledge on --listen
   std::string trusted_proxies;                    // --trusted-proxies CIDR,CIDR (checked; default none)
   HostPort admin{"127.0.0.1", 9901};              // --admin ADDR:PORT
   int workers = 0;                                // --workers N; 0 = hardware threads

@@ -219,6 +219,7 @@ int ProxyApp::run() {
     so.https_listen_address = options_.https_listen->host;
     so.https_listen_port = options_.https_listen->port;
   }
+  so.h2c = options_.h2c;
   std::string trusted_error;
   so.trusted_proxies = core::CidrSet::parse(options_.trusted_proxies, trusted_error).value_or(core::CidrSet());
   so.workers = options_.workers > 0 ? options_.workers
@@ -237,6 +238,7 @@ int ProxyApp::run() {
   if (access->enabled()) sink = [access](const net::RequestRecord& r) { access->record(r); };
   if (options_.https_listen) {
     tls::TlsSettings ts;
+    ts.http2 = true;  // ALPN: h2, then http/1.1 (proxy/net/h2_connection.h)
     ts.log_info = [this](const std::string& line) { log_.info(line); };
     tls_ = std::make_unique<tls::TlsTerminator>(std::move(ts));
   }

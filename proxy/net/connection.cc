@@ -1,6 +1,7 @@
-// The connection's lifecycle: wait for a request without a buffer, borrow the worker's buffers,
-// run one exchange per request, give the buffers back when idle, close (with a linger when the
-// client's request was not read to its end).
+// The connection's lifecycle: the TLS handshake, the protocol (HTTP/2 goes to an H2Connection),
+// then for HTTP/1.1: wait for a request without a buffer, borrow the worker's buffers, run one
+// exchange per request, give the buffers back when idle, close (with a linger when the client's
+// request was not read to its end).
 #include <utility>  // first: Boost 1.74's asio/awaitable.hpp uses std::exchange without it
 
 #include "proxy/net/connection.h"
@@ -9,8 +10,10 @@
 #include <boost/asio/detached.hpp>
 
 #include "proxy/net/exchange.h"
+#include "proxy/net/h2_connection.h"
 #include "proxy/net/session_util.h"
 #include "proxy/net/worker.h"
+#include "proxy/tls/tls_terminator.h"
 
 namespace kb::proxy::net {
 
@@ -35,7 +38,7 @@ void ClientConnection::start(Worker& worker, tcp::socket socket, SSL* ssl) {
 }
 
 ClientConnection::ClientConnection(Worker& worker, tcp::socket socket, SSL* ssl)
-    : worker_(worker), stream_(std::move(socket)), codec_(*this) {
+    : ClientSide(worker, ClientIo(&stream_, nullptr)), stream_(std::move(socket)) {
   error_code ec;
   tcp::socket& s = stream_.lowest_layer();
   s.set_option(tcp::no_delay(true), ec);
@@ -58,7 +61,8 @@ ClientConnection::~ClientConnection() {
 }
 
 void ClientConnection::on_sweep(Clock::time_point now) {
-  if (exchange_ != nullptr) exchange_->check_client(now);
+  if (h2_) return h2_->on_sweep(now);
+  if (exchange_ != nullptr && exchange_->check_client(now, stream_)) return close();
   // A keep-alive TLS connection keeps its record buffers between requests and frees them once it
   // has been idle for a whole sweep interval: at most once per idle period, not per request.
   if (idle_wait_ && tls_buffers_) {
@@ -77,12 +81,14 @@ void ClientConnection::on_sweep(Clock::time_point now) {
 
 void ClientConnection::on_drain() {
   draining_ = true;
+  if (h2_) return h2_->on_drain();
   if (idle_wait_) stream_.cancel();
 }
 
 void ClientConnection::close() {
   closed_ = true;
   draining_ = true;
+  if (h2_) h2_->close();
   stream_.close();
   if (exchange_ != nullptr) exchange_->close();
 }
@@ -102,6 +108,11 @@ asio::awaitable<void> ClientConnection::run(std::shared_ptr<ClientConnection> se
   ClientConnection& c = *self;
   const ServerOptions& opts = c.worker_.options();
   if (c.stream_.tls() && !c.closed_ && !co_await c.handshake()) c.closed_ = true;
+  if (!c.closed_ && co_await c.speaks_http2()) {
+    c.h2_ = std::make_unique<H2Connection>(c);
+    co_await c.h2_->serve(self);
+    c.closed_ = true;
+  }
   c.tls_buffers_ = c.stream_.tls();
   while (!c.closed_) {
     if (!c.lent_ || c.lent_->client_in.size() == 0) {
@@ -140,9 +151,26 @@ asio::awaitable<bool> ClientConnection::handshake() {
   }
   stats.tls_handshakes.fetch_add(1, std::memory_order_relaxed);
   if (SSL_session_reused(stream_.ssl()) == 1) stats.tls_resumed.fetch_add(1, std::memory_order_relaxed);
-  // ALPN offers http/1.1 only (tls::TlsSettings::http2 off): every TLS connection speaks HTTP/1.1
-  // here; with HTTP/2 tls::handshake_info(ssl).alpn picks the codec.
   co_return true;
+}
+
+// HTTP/2 when ALPN chose h2, or on the plain listener with --h2c when the client's first bytes are
+// the HTTP/2 preface ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", RFC 9113 3.4; left unread for nghttp2).
+asio::awaitable<bool> ClientConnection::speaks_http2() {
+  if (stream_.tls()) co_return tls::handshake_info(stream_.ssl()).alpn == "h2";
+  if (!worker_.options().h2c) co_return false;
+  idle_wait_ = true;
+  arm(worker_.options().client_header_timeout);
+  error_code ec;
+  co_await stream_.async_wait_readable(with(ec));
+  idle_wait_ = false;
+  if (ec || closed_) {
+    closed_ = true;
+    co_return false;
+  }
+  char first[4] = {};
+  const std::size_t n = stream_.lowest_layer().receive(asio::buffer(first), tcp::socket::message_peek, ec);
+  co_return !ec && n == sizeof first && std::string_view(first, n) == "PRI ";
 }
 
 asio::awaitable<bool> ClientConnection::serve_one() {

@@ -7,7 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include "proxy/core/snapshot.h"
-#include "proxy/net/connection.h"
+#include "proxy/net/client_side.h"
 #include "proxy/net/hop_by_hop.h"
 #include "proxy/net/head_writer.h"
 #include "proxy/net/session_util.h"
@@ -20,7 +20,7 @@ namespace http = boost::beast::http;
 using boost::system::error_code;
 using detail::with;
 
-Exchange::Exchange(ClientConnection& conn, ExchangeBuffers& buffers)
+Exchange::Exchange(ClientSide& conn, ExchangeBuffers& buffers)
     : conn_(conn), worker_(conn.worker()), b_(buffers) {}
 
 Exchange::~Exchange() { release_upstream(false); }

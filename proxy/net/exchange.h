@@ -38,14 +38,15 @@
 
 namespace kb::proxy::net {
 
-class ClientConnection;
+class ClientSide;
+class ClientStream;
 class Worker;
 
 class Exchange {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Exchange(ClientConnection& conn, ExchangeBuffers& buffers);
+  Exchange(ClientSide& conn, ExchangeBuffers& buffers);
   ~Exchange();  // a member connection still held is closed
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
@@ -54,9 +55,14 @@ class Exchange {
   boost::asio::awaitable<bool> run();
   void cancel();  // the sweep found the deadline passed: cancel the member side
   void close();   // the connection closes now
-  // From the sweep: while the member has the request, a client that hung up (EOF or reset on a
-  // peek, at most once a second) ends the exchange and closes the member connection (upload.cc).
-  void check_client(Clock::time_point now);
+  // From an HTTP/1.1 connection's sweep: while the member has the request, a client that hung up
+  // (EOF or reset on a peek, at most once a second) is recorded (499); true = close the connection,
+  // which ends the exchange and the member connection (upload.cc). An HTTP/2 client that leaves
+  // resets its streams instead (h2_connection.cc).
+  bool check_client(Clock::time_point now, ClientStream& client);
+  // The whole response (relayed or local) went to the client: an HTTP/2 stream then ends with
+  // END_STREAM, else with RST_STREAM.
+  bool response_complete() const { return response_complete_; }
 
  private:
   enum class SendResult { kOk, kUpstreamError, kClientError, kBadBody, kSlowBody };
@@ -141,7 +147,7 @@ class Exchange {
   boost::asio::awaitable<bool> respond_redirect(unsigned status, std::string_view location);
   boost::asio::awaitable<bool> send_local(unsigned status, bool keep);
 
-  ClientConnection& conn_;
+  ClientSide& conn_;
   Worker& worker_;
   ExchangeBuffers& b_;
   RequestInfo req_;
@@ -164,6 +170,7 @@ class Exchange {
   uint64_t bytes_to_ = 0;    // to the member (socket bytes)
   uint64_t bytes_from_ = 0;  // from the member (socket bytes)
   unsigned response_status_ = 0;
+  bool response_complete_ = false;
   Clock::time_point started_ = Clock::now();
   RequestRecord record_;
   // The request body upload beside the response (upload.cc).

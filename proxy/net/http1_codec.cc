@@ -4,7 +4,7 @@
 
 #include <boost/beast/http/error.hpp>
 
-#include "proxy/net/connection.h"
+#include "proxy/net/client_side.h"
 #include "proxy/net/hop_by_hop.h"
 #include "proxy/net/http1_rules.h"
 #include "proxy/net/session_util.h"

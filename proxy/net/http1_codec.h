@@ -1,8 +1,9 @@
 #pragma once
 // The HTTP/1.1 codec of a client connection: parses request heads out of the lent read buffer
 // (reading the stream as needed) and gives the exchange a protocol-neutral view of the head
-// (RequestInfo). The request body is read by the body pump through the same parser. HTTP/2 will be
-// a second codec with the same two outputs.
+// (RequestInfo). The request body is read by the body pump through the same parser. An HTTP/2
+// stream shows its exchange the request as HTTP/1.1 bytes (h2_stream_io.h), so this codec parses
+// and checks those heads too.
 #include <utility>  // first: Boost 1.74's asio/awaitable.hpp uses std::exchange without it
 
 #include <boost/asio/awaitable.hpp>
@@ -15,7 +16,7 @@
 
 namespace kb::proxy::net {
 
-class ClientConnection;
+class ClientSide;
 
 // What the exchange needs of an accepted request head; views into the lent buffers.
 struct RequestInfo {
@@ -47,7 +48,7 @@ struct HeadRead {
 
 class Http1Codec {
  public:
-  explicit Http1Codec(ClientConnection& conn) : conn_(conn) {}
+  explicit Http1Codec(ClientSide& conn) : conn_(conn) {}
 
   // Parses the next request head (client_header_timeout; 408 when it passes with a partial head).
   boost::asio::awaitable<HeadRead> read_request_head(ExchangeBuffers& b);
@@ -62,7 +63,7 @@ class Http1Codec {
   static HeadRead accept_request_head(const ExchangeBuffers& b);
   static HeadRead reject(boost::system::error_code pec);
 
-  ClientConnection& conn_;
+  ClientSide& conn_;
 };
 
 }  // namespace kb::proxy::net

@@ -38,6 +38,7 @@ asio::awaitable<bool> Exchange::send_local(unsigned status, bool keep) {
   worker_.stats().local_responses.fetch_add(1, std::memory_order_relaxed);
   const error_code ec =
       conn_.closed() ? error_code(asio::error::operation_aborted) : co_await write_client(b_.head);
+  response_complete_ = !ec;
   log_request();
   if (!keep && !ec && !conn_.closed()) conn_.linger_on_close();
   co_return keep && !ec;

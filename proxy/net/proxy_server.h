@@ -50,6 +50,8 @@
 //   from a --trusted-proxies peer); X-Forwarded-Proto = the scheme the client used (or a trusted
 //   peer's) and X-Forwarded-Host (client Host) replaced (forwarding.cc); Host = member
 //   host_header, or the client's with preserve_host; the member's base path prefixed to the target.
+// * HTTP/2 (h2_connection.h): ALPN h2 on --https-listen, prior knowledge on the plain listener
+//   with --h2c; every stream is an Exchange over the same attempt loop (members stay HTTP/1.1).
 // * HTTPS (--https-listen): the same HTTP/1.1 path over TLS (client_stream.h, tls_io.h); a plain
 //   request on a route with sslredirect gets 308 to https://; HSTS on HTTPS responses of hosts
 //   configured with it (docs/tls.md).
@@ -104,6 +106,9 @@ struct ServerOptions {
   bool https_listen = false;
   std::string https_listen_address = "127.0.0.1";
   uint16_t https_listen_port = 8443;  // 0 = let the OS choose (tests)
+  // --h2c: the plain listener also speaks HTTP/2 to a client that starts with the HTTP/2 preface
+  // (prior knowledge, no Upgrade); HTTPS offers h2 by ALPN always (docs/tls.md).
+  bool h2c = false;
   // --trusted-proxies: peers whose X-Forwarded-For/-Proto are kept (core::decide_forwarded).
   core::CidrSet trusted_proxies;
 };

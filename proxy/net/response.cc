@@ -43,7 +43,8 @@ Framing Exchange::build_response_head(const core::Balancer& balancer, const core
     rh.framing = Framing::kLength;
     rh.content_length = *cl;
   } else {
-    rh.framing = req_.version >= 11 ? Framing::kChunked : Framing::kClose;
+    // HTTP/2: DATA frames delimit the body, so it goes out raw (h2_stream_io.h).
+    rh.framing = req_.version >= 11 && !conn_.http2() ? Framing::kChunked : Framing::kClose;
   }
   rh.keep_alive = keep && rh.framing != Framing::kClose;
   rh.client_http10 = req_.version < 11;
@@ -103,6 +104,7 @@ asio::awaitable<bool> Exchange::relay_response(core::Balancer& balancer, const c
     log_request();
     co_return false;
   }
+  response_complete_ = true;
   release_upstream(b_.response->keep_alive() && request_sent_);
   balancer.on_done(member, bytes_to_, bytes_from_);
   log_request();

@@ -21,6 +21,9 @@ struct ServerStats {
   std::atomic<uint64_t> tls_handshakes{0};          // completed, on the HTTPS listener
   std::atomic<uint64_t> tls_resumed{0};             // of those, resumed from a ticket
   std::atomic<uint64_t> tls_handshake_failures{0};  // failed or timed out
+  std::atomic<uint64_t> http2_connections{0};       // connections that spoke HTTP/2
+  std::atomic<uint64_t> http2_streams{0};           // HTTP/2 requests (also counted in requests)
+  std::atomic<uint64_t> http2_floods{0};            // connections closed with ENHANCE_YOUR_CALM
 };
 
 }  // namespace kb::proxy::net

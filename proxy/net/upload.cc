@@ -12,6 +12,7 @@
 #include <cerrno>
 
 #include "proxy/net/body_pump.h"
+#include "proxy/net/client_stream.h"
 #include "proxy/net/connection.h"
 #include "proxy/net/exchange.h"
 #include "proxy/net/session_util.h"
@@ -134,17 +135,17 @@ bool Exchange::body_too_slow(Clock::time_point now) const {
   return body_read_since_ != Clock::time_point::max() && now - body_read_since_ >= body_read_limit_;
 }
 
-void Exchange::check_client(Clock::time_point now) {
-  if (!member_phase_ || now < next_client_check_) return;
+bool Exchange::check_client(Clock::time_point now, ClientStream& client) {
+  if (!member_phase_ || now < next_client_check_) return false;
   next_client_check_ = now + std::chrono::seconds(1);
   // Like nginx's check for a broken connection: a peek that finds EOF or an error means the client
   // is gone (pipelined bytes or TLS records mean it is not, or cannot be told).
   char byte = 0;
-  const ssize_t n = ::recv(conn_.stream().lowest_layer().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) return;
+  const ssize_t n = ::recv(client.lowest_layer().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) return false;
   if (response_status_ == 0) response_status_ = 499;  // nginx's "client closed request"
   if (worker_.access_log()) record_.error = "client closed the connection";
-  conn_.close();
+  return true;
 }
 
 }  // namespace kb::proxy::net

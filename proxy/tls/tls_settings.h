@@ -9,8 +9,8 @@ namespace kb::proxy::tls {
 using Clock = std::function<std::chrono::system_clock::time_point()>;
 
 struct TlsSettings {
-  // ALPN offers `h2` before `http/1.1` only when the HTTP/2 codec exists (the HTTP/2 issue sets
-  // it); without it the proxy never selects h2.
+  // ALPN offers `h2` before `http/1.1` (the proxy app sets it: proxy/net/h2_connection.h serves
+  // HTTP/2); without it the proxy never selects h2.
   bool http2 = false;
   // Session tickets: a new key every `ticket_rotation`; a key still decrypts (resumes) until
   // `ticket_keys_kept` rotations have passed since it was made.

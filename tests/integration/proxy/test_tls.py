@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """HTTPS on --https-listen: SNI picks the certificate (exact, wildcard, default for unknown or
-absent SNI), ALPN http/1.1, session resumption (TLS 1.3 and 1.2 tickets), X-Forwarded-Proto and the
+absent SNI), ALPN h2 then http/1.1 (HTTP/2 itself: test_http2.py), session resumption (TLS 1.3 and 1.2 tickets), X-Forwarded-Proto and the
 Location rewrite with the client's scheme, HSTS, the 308 redirect of plain requests, trusted
 proxies kept vs replaced, the handshake timeout, WebSocket over TLS, 20 certificate swaps under load with zero failed
 requests, a bad certificate rejected with the old one still served, close_notify on shutdown.
@@ -93,12 +93,14 @@ def test_sni(c, scratch):
 
 def test_alpn_and_resumption(c):
     with kbtest.HttpClient(c.https_port, tls=client_context(["h2", "http/1.1"]), sni=SHOP) as h:
+        check(h.sock.selected_alpn_protocol() == "h2", "ALPN prefers h2: %r" % h.sock.selected_alpn_protocol())
+    with kbtest.HttpClient(c.https_port, tls=client_context(["http/1.1"]), sni=SHOP) as h:
         check(h.sock.selected_alpn_protocol() == "http/1.1", "ALPN: %r" % h.sock.selected_alpn_protocol())
         check(h.request("GET", "/", host=SHOP).status == 200, "GET over TLS with ALPN")
     try:
-        with kbtest.HttpClient(c.https_port, tls=client_context(["h2"]), sni=SHOP) as h:
+        with kbtest.HttpClient(c.https_port, tls=client_context(["spdy/3"]), sni=SHOP) as h:
             h.request("GET", "/", host=SHOP)
-        check(False, "a client offering only h2 must be refused (no_application_protocol)")
+        check(False, "a client offering neither h2 nor http/1.1 must be refused (no_application_protocol)")
     except (ssl.SSLError, ConnectionError, OSError):
         pass
     for version in (None, ssl.TLSVersion.TLSv1_2):
